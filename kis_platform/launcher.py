@@ -20,7 +20,7 @@ import psutil
 
 from kis_platform.settings import REPO_ROOT, Settings
 from kis_platform.storage.admin import migrate
-from kis_platform.storage.database import ensure_database
+from kis_platform.storage.database import dagster_storage_url, ensure_database
 from kis_platform.storage.embedded import port_is_free
 
 BIN = Path(sys.executable).parent
@@ -160,7 +160,7 @@ def run_platform(settings: Settings, with_simulator: bool = True) -> int:
         path, applied = migrate(settings, runtime)
         print(f"database: {runtime.description}; storage path: {path}; {len(applied)} migration(s) applied")
         env = dict(os.environ, DAGSTER_HOME=str(prepare_dagster_home(settings)),
-                   KIS_DAGSTER_PG_URL=runtime.dagster_dsn, KIS_PLATFORM_HOME=str(settings.home))
+                   KIS_DAGSTER_PG_URL=dagster_storage_url(runtime.dagster_dsn), KIS_PLATFORM_HOME=str(settings.home))
         logs = settings.home / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         supervisor = Supervisor(logs, env)

@@ -48,6 +48,17 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, *parts[2:]))
 
 
+def dagster_storage_url(dsn: str) -> str:
+    """The URL Dagster's storage is given: explicitly the psycopg2 driver.
+
+    dagster-postgres sets `statement_timeout` on each new webserver connection with `with conn:`, which ends
+    a transaction in psycopg2 but *closes* the connection in psycopg 3 — and SQLAlchemy 2.1 maps a bare
+    `postgresql://` to psycopg 3. Every storage query of the UI then fails with "the connection is closed".
+    dagster-postgres depends on psycopg2-binary itself, so naming that driver costs nothing.
+    """
+    return urlunsplit(("postgresql+psycopg2", *urlsplit(dsn)[1:]))
+
+
 def market_dsn(settings: Settings | None = None) -> str:
     """DSN of the market-data database. Never starts a server (run workers call this)."""
     settings = settings or get_settings()

@@ -66,6 +66,12 @@ def test_up_serves_ui_stops_cleanly_and_reuses_data(tmp_path: Path) -> None:
         _wait_for_ui(first, tmp_path / "up1.log", url)
         assert code_locations(url) == {"kis_platform": None}
         assert "code location kis_platform: loaded" in (tmp_path / "up1.log").read_text()
+        # storage queries through the webserver work (regression: psycopg 3 connections closed by dagster-postgres)
+        runs = httpx.post(f"{url}/graphql", timeout=60, json={"query": "{ runsOrError { __typename } instance { daemonHealth { allDaemonStatuses { daemonType } } } }"}).json()
+        assert "errors" not in runs and runs["data"]["runsOrError"]["__typename"] == "Runs", runs
+        password = (home / "postgres" / "superuser.password").read_text().strip()
+        exposed = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if password in " ".join(p.info["cmdline"] or [])]
+        assert exposed == []
         dsn = f"postgresql://postgres:{(home / 'postgres' / 'superuser.password').read_text().strip()}@127.0.0.1:{pg_port}/kis_market"
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("CREATE TABLE up_marker (note text)")
