@@ -1,0 +1,128 @@
+"""Request-rate limits shared by every process on the machine.
+
+Each named bucket is a token bucket whose state (tokens, last refill) lives in a small file under
+`settings.state_dir/limiter/`, updated under an exclusive `fcntl.flock`. A caller *reserves* the next free slot
+under the lock and then sleeps outside it until that slot, so any number of processes (each Dagster run is one)
+share one budget, take the lock once per request (tens of microseconds), and are served roughly first come first
+served. Capacity (burst) defaults to 1 so that no one-second window holds more than `rate + 1` calls.
+
+Buckets: "kis" (18/s real and sim, 1.8/s paper: a little under KIS's 20/s and 2/s per app key), "kis_option_board"
+(1/s, KIS's advice for the slow FHPIF05030100; it also takes a "kis" token), "krx" (5/s, gentle) and a KRX daily
+counter (10,000 calls per key per day, KST day) which raises `RateLimited` instead of sleeping until tomorrow.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from kis_platform.sources.errors import RateLimited
+
+_STATE = struct.Struct("<dd")  # (tokens, monotonic time of last update); CLOCK_MONOTONIC is system-wide
+_DAILY = struct.Struct("<qq")  # (KST date ordinal, count)
+KST = ZoneInfo("Asia/Seoul")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A shared budget of `rate` calls per second with a burst of `capacity`; `also` names buckets charged too."""
+
+    rate: float
+    capacity: float = 1.0
+    also: tuple[str, ...] = ()
+
+
+def default_buckets(kis_env: str = "real") -> dict[str, Bucket]:
+    """The limits the clients enforce by default for a KIS environment (real, paper or sim)."""
+    kis_rate = 1.8 if kis_env == "paper" else 18.0
+    return {
+        "kis": Bucket(kis_rate),
+        "kis_option_board": Bucket(min(1.0, kis_rate), also=("kis",)),
+        "krx": Bucket(5.0),
+    }
+
+
+class SharedLimiter:
+    """Token buckets in `state_dir`, shared by every process that uses the same directory."""
+
+    def __init__(self, state_dir: Path, buckets: dict[str, Bucket] | None = None, krx_daily_cap: int = 10_000) -> None:
+        self.dir = Path(state_dir) / "limiter"
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.buckets = buckets if buckets is not None else default_buckets()
+        self.krx_daily_cap = krx_daily_cap
+        self._fds: dict[str, int] = {}
+        self._pid = os.getpid()
+        self.waited_s = 0.0  # total time this process slept in acquire(), for run metadata
+
+    def _fd(self, name: str) -> int:
+        if self._pid != os.getpid():  # forked: descriptors share lock state with the parent, so reopen
+            self._fds, self._pid = {}, os.getpid()
+        fd = self._fds.get(name)
+        if fd is None:
+            fd = self._fds[name] = os.open(self.dir / f"{name}.bucket", os.O_RDWR | os.O_CREAT, 0o600)
+        return fd
+
+    def reserve(self, name: str) -> float:
+        """Take one token from bucket `name` now and return how many seconds to wait before using it."""
+        bucket = self.buckets[name]
+        fd = self._fd(name)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            data = os.pread(fd, _STATE.size, 0)
+            now = time.monotonic()
+            tokens, last = _STATE.unpack(data) if len(data) == _STATE.size else (bucket.capacity, now)
+            if last > now:  # state written before a reboot
+                tokens, last = bucket.capacity, now
+            tokens = min(bucket.capacity, tokens + (now - last) * bucket.rate) - 1.0
+            os.pwrite(fd, _STATE.pack(tokens, now), 0)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        return max(0.0, -tokens / bucket.rate)
+
+    def acquire(self, name: str) -> float:
+        """Block until one call is allowed under bucket `name` (and the buckets it also charges); returns the wait."""
+        if name == "krx":
+            self._count_krx_day()
+        total = 0.0
+        # One bucket after the other: a slot reserved in "kis" must be used at its time, not after a later wait.
+        for bucket_name in (name, *self.buckets[name].also):
+            wait = self.reserve(bucket_name)
+            if wait > 0:
+                time.sleep(wait)
+                total += wait
+        self.waited_s += total
+        return total
+
+    def _count_krx_day(self) -> None:
+        fd = self._fd("krx_daily")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            data = os.pread(fd, _DAILY.size, 0)
+            today = datetime.now(KST).date().toordinal()
+            day, count = _DAILY.unpack(data) if len(data) == _DAILY.size else (today, 0)
+            count = count if day == today else 0
+            if count >= self.krx_daily_cap:
+                raise RateLimited(f"KRX daily quota of {self.krx_daily_cap} calls is used up; it resets at 00:00 KST",
+                                  tr_id="krx")
+            os.pwrite(fd, _DAILY.pack(today, count + 1), 0)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def krx_calls_today(self) -> int:
+        """KRX calls counted so far today (KST) across all processes."""
+        data = os.pread(self._fd("krx_daily"), _DAILY.size, 0)
+        if len(data) != _DAILY.size:
+            return 0
+        day, count = _DAILY.unpack(data)
+        return count if day == datetime.now(KST).date().toordinal() else 0
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds = {}
