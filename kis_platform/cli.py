@@ -120,5 +120,9 @@ def bench(ctx: click.Context, name: str) -> None:
     click.echo(json.dumps(figures, sort_keys=True, default=str))
 
 
+from kis_platform.cli_ops import register  # noqa: E402
+
+register(main)
+
 if __name__ == "__main__":
     main()
