@@ -61,6 +61,8 @@ class Settings:
     sim_port: int
     ui_port: int
     ui_host: str
+    clock: str  # "system", or "simulator": follow the simulator's fixed or accelerated clock (sim mode only)
+    minute_buffer_s: float  # wait after a bar closes before fetching it (the user's systems waited 2 s)
 
     @property
     def embedded(self) -> bool:
@@ -73,12 +75,14 @@ class Settings:
 
     @property
     def source_tag(self) -> str:
-        """Value of the `source` column for KIS rows: simulated data must never pass for real data."""
-        return "SIM" if self.is_sim else "KIS"
+        """Value of the `source` column for KIS rows. Simulated rows say SIM_KIS: never mistaken for real data,
+        and still apart from simulated KRX rows (reconciliation compares the two)."""
+        return "SIM_KIS" if self.is_sim else "KIS"
 
     @property
     def krx_source_tag(self) -> str:
-        return "SIM" if self.is_sim else "KRX"
+        """Value of the `source` column for KRX rows (SIM_KRX from the simulator)."""
+        return "SIM_KRX" if self.is_sim else "KRX"
 
     @property
     def state_dir(self) -> Path:
@@ -169,6 +173,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     dagster_database_url = _url(env, "DAGSTER_DATABASE_URL", pg_schemes)
     dagster_home = Path(env.get("DAGSTER_HOME", "").strip() or home / "dagster").expanduser().resolve()
 
+    clock = env.get("KIS_PLATFORM_CLOCK", "").strip().lower() or "system"
+    if clock not in ("system", "simulator") or (clock == "simulator" and kis_env != "sim"):
+        raise SettingsError(f"KIS_PLATFORM_CLOCK={clock!r} is not valid; expected system, or simulator with KIS_ENV=sim")
+    buffer_raw = env.get("KIS_MINUTE_BUFFER_S", "").strip() or "2"
+    try:
+        minute_buffer_s = float(buffer_raw)
+        if not 0 <= minute_buffer_s <= 30:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"KIS_MINUTE_BUFFER_S={buffer_raw!r} is not valid; expected seconds from 0 to 30") from None
+
     return Settings(
         home=home,
         kis_env=kis_env,
@@ -187,6 +202,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sim_port=sim_port,
         ui_port=_int(env, "KIS_PLATFORM_UI_PORT", 3000),
         ui_host=env.get("KIS_PLATFORM_UI_HOST", "").strip() or "127.0.0.1",
+        clock=clock,
+        minute_buffer_s=minute_buffer_s,
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from kis_platform.storage.database import with_database
-from kis_platform.storage.embedded import EmbeddedPostgres, port_is_free
+from kis_platform.storage.embedded import EmbeddedPostgres, EmbeddedPostgresError, port_is_free
 from kis_platform.storage.migrations import upgrade
 
 TEMPLATE_DB = "kis_test_template"
@@ -44,7 +44,9 @@ class PgServer:
 
 
 def _free_port() -> int:
-    for port in range(55400, 55600):
+    import random
+
+    for port in random.sample(range(55400, 56000), 600):
         if port_is_free(port):
             return port
     raise RuntimeError("no free port for the test PostgreSQL server")
@@ -57,7 +59,14 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         yield PgServer(external, None)
         return
     root = Path(tmp_path_factory.mktemp("pg"))
-    server = EmbeddedPostgres(root=root, port=_free_port()).start()
+    for _attempt in range(5):  # another test session may grab the same free port between check and start
+        try:
+            server = EmbeddedPostgres(root=root, port=_free_port()).start()
+            break
+        except EmbeddedPostgresError:
+            continue
+    else:
+        raise RuntimeError("could not start the test PostgreSQL server on a free port")
     try:
         yield PgServer(server.dsn(), server)
     finally:

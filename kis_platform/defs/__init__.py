@@ -20,5 +20,6 @@ def domains() -> list[dg.Definitions]:
             if exc.name != f"kis_platform.defs.{name}":
                 raise
             continue
-        found.append(module.defs)
+        if hasattr(module, "defs"):  # a domain package still being built has no defs yet
+            found.append(module.defs)
     return found or [dg.Definitions()]

@@ -29,7 +29,7 @@ class SimConfig:
     rate_per_second: float | None = None  # None: 20 (real) / 2 (paper)
     krx_daily_limit: int = 10_000
     extra_holidays: tuple[date, ...] = DEFAULT_SIM_HOLIDAYS
-    n_stocks: int = 2600
+    n_stocks: int = 2900
     faults: dict[str, Any] = field(default_factory=dict)
 
     @property

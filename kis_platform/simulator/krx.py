@@ -46,7 +46,9 @@ def stock_daily(state: SimState, d: date, kospi: bool) -> list[dict[str, str]]:
         h = int(t.high[k])
         if state.faults.mismatch(s.code, d.strftime("%Y%m%d")):
             state.stats.fault("price_mismatch")
-            c += 3 * int(tick_size(c))
+            # about 2 %, on the tick grid: well outside the ±0.5 % reconciliation tolerance
+            tick = int(tick_size(c))
+            c += max(3, round(0.02 * c / tick)) * tick
             h = max(h, c)
         diff = c - int(t.base[k])
         rows.append({"BAS_DD": d.strftime("%Y%m%d"), "ISU_CD": s.code, "ISU_NM": m.u.name_on(s, d),

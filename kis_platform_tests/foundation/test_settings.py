@@ -11,7 +11,7 @@ from kis_platform.settings import SIM_APP_KEY, SettingsError, load_settings
 
 def test_defaults_are_sim_with_embedded_database(tmp_path: Path) -> None:
     s = load_settings({"KIS_PLATFORM_HOME": str(tmp_path)})
-    assert s.kis_env == "sim" and s.is_sim and s.source_tag == "SIM"
+    assert s.kis_env == "sim" and s.is_sim and (s.source_tag, s.krx_source_tag) == ("SIM_KIS", "SIM_KRX")
     assert s.embedded and s.database_url is None
     assert s.kis_app_key == SIM_APP_KEY and len(s.kis_app_key) == 36 and len(s.kis_app_secret) == 180
     assert s.kis_base_url == f"http://127.0.0.1:{s.sim_port}"
@@ -22,7 +22,7 @@ def test_defaults_are_sim_with_embedded_database(tmp_path: Path) -> None:
 def test_keys_select_real_and_secrets_stay_out_of_repr() -> None:
     key, secret = "K" * 36, "S" * 180
     s = load_settings({"KIS_APP_KEY": key, "KIS_APP_SECRET": secret})
-    assert s.kis_env == "real" and s.source_tag == "KIS"
+    assert s.kis_env == "real" and (s.source_tag, s.krx_source_tag) == ("KIS", "KRX")
     assert s.kis_base_url == "https://openapi.koreainvestment.com:9443"
     assert key not in repr(s) and secret not in repr(s)
 

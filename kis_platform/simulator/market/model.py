@@ -35,7 +35,7 @@ class DayBar:
 class Market:
     """Universe, daily and intraday models behind one facade."""
 
-    def __init__(self, seed: int, n_stocks: int = 2600, extra_holidays: tuple[date, ...] = ()) -> None:
+    def __init__(self, seed: int, n_stocks: int = 2900, extra_holidays: tuple[date, ...] = ()) -> None:
         self.seed = seed
         self.cal: Calendar = default_calendar().with_extra_closed(extra_holidays)
         self.u = Universe(seed, n_stocks)

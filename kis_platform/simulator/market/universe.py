@@ -51,7 +51,7 @@ class Events:
 class Universe:
     """All stocks plus per-stock model parameters as numpy arrays (index = Stock.idx)."""
 
-    def __init__(self, seed: int, n_stocks: int = 2600, history_end: date = date(2026, 12, 31)) -> None:
+    def __init__(self, seed: int, n_stocks: int = 2900, history_end: date = date(2026, 12, 31)) -> None:
         rng = np.random.default_rng([seed, 1])
         self.stocks: list[Stock] = []
         ref_price: list[float] = []

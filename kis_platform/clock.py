@@ -1,0 +1,42 @@
+"""The platform's "now": the system clock, or (KIS_PLATFORM_CLOCK=simulator) the simulator's clock.
+
+Following the simulator's clock lets a fixed or accelerated simulated session drive the same code paths —
+which minute just closed, whether a bar is final, when KRX has published — that the system clock drives in
+production.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import httpx
+
+from kis_platform.calendar import KST
+from kis_platform.settings import Settings, get_settings
+
+
+def _simulator_clock(settings: Settings) -> dict:
+    return httpx.get(f"{settings.kis_base_url}/__sim/clock", timeout=5).json()
+
+
+def now(settings: Settings | None = None) -> datetime:
+    """Aware KST now."""
+    settings = settings or get_settings()
+    if settings.clock == "simulator":
+        return datetime.fromisoformat(_simulator_clock(settings)["now"]).astimezone(KST)
+    return datetime.now(KST)
+
+
+def sleep_until(moment: datetime, settings: Settings | None = None) -> None:
+    """Wait until the platform clock reaches `moment` (scaled by the simulator's speed when following it)."""
+    settings = settings or get_settings()
+    if settings.clock != "simulator":
+        time.sleep(max(0.0, (moment - datetime.now(KST)).total_seconds()))
+        return
+    clock = _simulator_clock(settings)
+    if clock["mode"] == "fixed":
+        return
+    speed = float(clock.get("speed") or 1.0) if clock["mode"] == "accelerated" else 1.0
+    ahead = (moment - datetime.fromisoformat(clock["now"])).total_seconds()
+    time.sleep(max(0.0, ahead / speed))

@@ -1,0 +1,104 @@
+"""One-minute stock bars of the watch list, one partition per trading minute of the KRX session."""
+
+from datetime import datetime, timedelta
+
+import dagster as dg
+import pandas as pd
+
+from kis_platform import clock
+from kis_platform.calendar import session_bounds
+from kis_platform.defs.master.assets import trading_calendar
+from kis_platform.defs.metadata import frame_metadata
+from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
+from kis_platform.defs.resources import MarketDatabase, Sources, SourceSession
+from kis_platform.sources.kis.minutes import day_minutes, today_minutes
+
+COLUMNS = ["symbol", "bar_start", "bar_end", "open", "high", "low", "close", "volume", "turnover_krw", "session",
+           "trade_date", "is_final", "source", "fetched_at"]
+MINUTE = timedelta(minutes=1)
+
+
+class MinuteBarsConfig(dg.Config):
+    retry_for_s: float = 50.0  # keep asking for a late bar until this long after it closed (same minute)
+    retry_every_s: float = 5.0
+
+
+def fetch(src: SourceSession, symbol: str, bar: datetime, live: bool) -> pd.DataFrame:
+    """Bars of `symbol` up to and including `bar`: one page back (30 today, 120 for a past day), so that every
+    run also fills any earlier minute a previous run missed."""
+    open_at = session_bounds(bar.date())[0]
+    until = bar.strftime("%H%M00")
+    if live:
+        since = max(open_at, bar - timedelta(minutes=29)).strftime("%H%M00")
+        return today_minutes(src.kis, symbol, until=until, since=since)
+    since = max(open_at, bar - timedelta(minutes=119)).strftime("%H%M00")
+    return day_minutes(src.kis, symbol, bar.date(), until=until, since=since)
+
+
+def to_rows(df: pd.DataFrame, source: str, fetched_at: datetime) -> pd.DataFrame:
+    """Client bars -> minute_bars rows. Per-bar turnover is the difference of the day's running total, so the
+    oldest bar of a page (whose predecessor is unknown) is left to the run that fetched it with its predecessor,
+    unless it is the session's first bar."""
+    if df.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    df = df.sort_values(["symbol", "bar_start"]).reset_index(drop=True)
+    open_at = df["trade_date"].map(lambda d: session_bounds(d)[0])
+    close_at = df["trade_date"].map(lambda d: session_bounds(d)[1])
+    prev = df.groupby("symbol")["cum_turnover_krw"].shift()
+    first_of_day = df["bar_start"] == pd.to_datetime(open_at).dt.tz_convert(df["bar_start"].dt.tz)
+    turnover = (df["cum_turnover_krw"] - prev).where(prev.notna(), df["cum_turnover_krw"].where(first_of_day))
+    out = df.assign(
+        bar_end=df["bar_start"] + MINUTE, turnover_krw=turnover.astype("Int64"),
+        session="krx_regular", is_final=True, source=source, fetched_at=fetched_at,
+    )
+    out.loc[out["bar_start"] == pd.to_datetime(close_at).dt.tz_convert(df["bar_start"].dt.tz), "session"] = "krx_close_auction"
+    return out[out["turnover_krw"].notna() | first_of_day][COLUMNS]
+
+
+@dg.asset(
+    group_name="intraday",
+    kinds={"postgres"},
+    partitions_def=SESSION_MINUTES,
+    deps=[trading_calendar],
+    pool="kis_api",
+    op_tags={"dagster/max_runtime": 300},
+)
+def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, database: MarketDatabase,
+                sources: Sources) -> dg.MaterializeResult:
+    """One-minute bars (KRW prices, shares, KRW turnover) of the watch list (KIS_SYMBOLS), labelled by their
+    start: partition 2026-11-20-09:05 holds the bar of 09:05:00–09:05:59. The run waits for the bar to close
+    plus a small buffer, never stores the bar that is still forming, asks again within the minute for a bar
+    the source has not published yet, and also refreshes the preceding minutes so earlier misses are filled."""
+    bar = parse_minute_key(context.partition_key)
+    with sources.session(database) as src:
+        settings = src.settings
+        clock.sleep_until(bar + MINUTE + timedelta(seconds=settings.minute_buffer_s), settings)
+        live = clock.now(settings).date() == bar.date()
+        frames: dict[str, pd.DataFrame] = {}
+        pending = list(settings.symbols)
+        retries = 0
+        while True:
+            for symbol in pending:
+                frames[symbol] = fetch(src, symbol, bar, live)
+            pending = [s for s in pending if not (frames[s]["bar_start"] == bar).any()]
+            late = clock.now(settings) - (bar + MINUTE)
+            if not pending or not live or late.total_seconds() + config.retry_every_s > config.retry_for_s:
+                break
+            retries += 1
+            clock.sleep_until(clock.now(settings) + timedelta(seconds=config.retry_every_s), settings)
+        fetched = pd.concat(frames.values(), ignore_index=True) if frames else pd.DataFrame()
+        rows = to_rows(fetched, settings.source_tag, pd.Timestamp.now(tz="UTC"))
+        written = database.writer().upsert("minute_bars", rows, ["symbol", "bar_start"])
+        latency = (clock.now(settings) - (bar + MINUTE)).total_seconds()
+        stats = src.stats()
+    if pending:
+        context.log.warning(f"{bar:%H:%M} bar missing after {retries} retries for {len(pending)} symbols: "
+                            f"{', '.join(pending[:10])} (no trades, or late: gap repair will ask again)")
+    this_minute = rows[rows["bar_start"] == bar]
+    return dg.MaterializeResult(metadata={
+        **frame_metadata(this_minute, symbol_column="symbol"),
+        "rows_upserted": written, "rows_refreshed": len(rows), "missing_symbols": len(pending),
+        "missing": ", ".join(pending) or "none", "late_retries": retries,
+        "commit_latency_s": round(latency, 3), "path": "FHKST03010200 (today)" if live else "FHKST03010230 (past day)",
+        **stats,
+    })
