@@ -21,6 +21,10 @@ def _run(assets: list, instance: dg.DagsterInstance, keys: list[str], config: di
                           run_config=config or {}, raise_on_error=False)
 
 
+def _check(result: dg.ExecuteInJobResult, name: str) -> dg.AssetCheckEvaluation:
+    return next(e for e in result.get_asset_check_evaluations() if e.check_name == name)
+
+
 def _rows(dsn: str) -> list[tuple]:
     with psycopg.connect(dsn) as conn:
         return conn.execute("SELECT symbol, trade_date, source, adjusted, open, high, low, close, volume "
@@ -39,8 +43,9 @@ def test_daily_backfill_range_reconciles_and_reruns_identically(platform: str, i
     assert days == DAYS
     assert counts["SIM_KRX/false"] >= 2500
     assert counts["SIM_KIS/false"] == 50 and counts["SIM_KIS/true"] == 50
-    check = result.get_asset_check_evaluations()[0]
+    check = _check(result, "kis_krx_reconciliation")
     assert check.passed and check.metadata["pairs_compared"].value == 150
+    assert _check(result, "schema_guard").passed
     first = _rows(platform)
     assert _run([daily_bars], instance, DAYS[1:2]).success  # rerun one partition
     assert _rows(platform) == first
@@ -54,7 +59,7 @@ def test_reconciliation_fails_at_error_on_injected_mismatches(platform: str, ins
         result = _run([daily_bars], instance, DAYS[1:2])
     finally:
         httpx.post(f"{sim.base_url}/__sim/faults/clear")
-    check = result.get_asset_check_evaluations()[0]
+    check = _check(result, "kis_krx_reconciliation")
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["mismatches"].value == 2 and check.metadata["agreement"].value < 0.995
     assert "005930" in check.metadata["mismatched_pairs"].value
@@ -68,8 +73,9 @@ def test_investor_flows_with_pension_funds_sum_to_zero(platform: str, instance, 
                           run_config=CALENDAR_CONFIG).success
     result = _run([investor_flows], instance, DAYS)
     assert result.success
-    check = result.get_asset_check_evaluations()[0]
+    check = _check(result, "net_buying_sums_to_zero")
     assert check.passed, check.metadata
+    assert _check(result, "schema_guard").passed
     with psycopg.connect(platform) as conn:
         n, pension, provisional = conn.execute(
             "SELECT count(*), count(pension_fund_net_krw), count(*) FILTER (WHERE is_provisional) FROM investor_flows").fetchone()

@@ -13,6 +13,8 @@ from kis_platform.defs.master.assets import stock_master, trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import TRADING_DAYS, parse_day_key
 from kis_platform.defs.resources import MarketDatabase, Sources, SourceSession
+from kis_platform.quality.guard import guarded_write, schema_check_spec
+from kis_platform.schemas import DailyBarSchema
 from kis_platform.sources.kis.daily import daily_bars as kis_daily_bars
 from kis_platform.sources.krx.daily import stock_daily
 
@@ -54,7 +56,8 @@ def _kis_frame(src: SourceSession, symbols: tuple[str, ...], start: date, end: d
     partitions_def=TRADING_DAYS,
     deps=[trading_calendar, stock_master],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    check_specs=[dg.AssetCheckSpec(RECONCILIATION, asset="daily_bars",
+    check_specs=[schema_check_spec("daily_bars", TRADING_DAYS),
+                 dg.AssetCheckSpec(RECONCILIATION, asset="daily_bars",
                                    description="KIS and KRX raw daily bars agree (OHLC within ±0.5 %, same volume) "
                                                "for at least 99.5 % of (symbol, day) pairs")],
     pool="kis_api",
@@ -67,38 +70,42 @@ def daily_bars(
     day); KIS gives the watch list both raw and split/dividend-adjusted. `source` says which; simulated rows
     say SIM. A backfill runs as one run, fetching each watch-list symbol's range in one paged call."""
     days = sorted(parse_day_key(k) for k in context.partition_keys)
-    written: dict[str, int] = {}
     skipped: list[str] = []
     frames = []
     with sources.session(database) as src:
-        writer = database.writer()
+        kis_tag, krx_tag, symbols = src.settings.source_tag, src.settings.krx_source_tag, list(src.settings.symbols)
         if "KRX" in config.sources:
             for day in days:
                 if not krx_published(day):
                     skipped.append(f"KRX {day}: published at {day + timedelta(days=1)} 08:00 KST")
                     continue
-                df = _krx_frame(src, day)
-                written["KRX"] = written.get("KRX", 0) + writer.replace_window(
-                    "daily_bars", df, "trade_date", day, day + timedelta(days=1), {"source": src.settings.krx_source_tag})
-                frames.append(df)
-                context.log.info(f"KRX {day}: {len(df)} rows")
+                frames.append(_krx_frame(src, day))
+                context.log.info(f"KRX {day}: {len(frames[-1])} rows")
         if "KIS" in config.sources:
             df = _kis_frame(src, src.settings.symbols, days[0], days[-1])
-            for day in days:
-                part = df[df["trade_date"] == day]
-                written["KIS"] = written.get("KIS", 0) + writer.replace_window(
-                    "daily_bars", part, "trade_date", day, day + timedelta(days=1),
-                    {"source": src.settings.source_tag, "symbol": list(src.settings.symbols)})
             frames.append(df[df["trade_date"].isin(days)])
-            context.log.info(f"KIS: {len(df)} rows for {len(src.settings.symbols)} symbols")
+            context.log.info(f"KIS: {len(frames[-1])} rows for {len(symbols)} symbols")
         stats = src.stats()
-        kis_tag, krx_tag = src.settings.source_tag, src.settings.krx_source_tag
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    krx_days = {d for d in days if krx_published(d)} if "KRX" in config.sources else set()
 
-    all_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    yield reconcile_days(database, days, kis_tag, krx_tag, context.run.run_id)
-    yield dg.MaterializeResult(metadata={
-        **frame_metadata(all_rows, time_column="trade_date", symbol_column="symbol"),
-        **{f"rows_{k.lower()}": v for k, v in written.items()},
-        "skipped": dg.MetadataValue.md("\n".join(f"- {s}" for s in skipped) or "none"),
-        **stats,
+    def write(valid: pd.DataFrame) -> int:
+        """Per day and source, so a backfill over non-adjacent days never touches the days between."""
+        writer, written = database.writer(), 0
+        for day in days:
+            window = (day, day + timedelta(days=1))
+            if day in krx_days:
+                part = valid[(valid["trade_date"] == day) & (valid["source"] == krx_tag)]
+                written += writer.replace_window("daily_bars", part, "trade_date", *window, {"source": krx_tag})
+            if "KIS" in config.sources:
+                part = valid[(valid["trade_date"] == day) & (valid["source"] == kis_tag)]
+                written += writer.replace_window("daily_bars", part, "trade_date", *window,
+                                                 {"source": kis_tag, "symbol": symbols})
+        return written
+
+    yield from guarded_write(context, rows, DailyBarSchema, write, dsn=database.dsn(), metadata={
+        **frame_metadata(rows, time_column="trade_date", symbol_column="symbol"),
+        **{f"rows_{tag.lower()}": int((rows["source"] == tag).sum()) for tag in (kis_tag, krx_tag)},
+        "skipped": dg.MetadataValue.md("\n".join(f"- {s}" for s in skipped) or "none"), **stats,
     })
+    yield reconcile_days(database, days, kis_tag, krx_tag, context.run.run_id)

@@ -12,6 +12,8 @@ from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import TRADING_DAYS, parse_day_key
 from kis_platform.defs.resources import MarketDatabase, Sources
+from kis_platform.quality.guard import guarded_write, schema_check_spec
+from kis_platform.schemas import InvestorFlowSchema
 from kis_platform.sources.kis.flows import investor_flows as kis_flows_30d
 from kis_platform.sources.kis.flows import investor_flows_detail
 
@@ -62,7 +64,8 @@ def net_zero_check(rows: pd.DataFrame) -> dg.AssetCheckResult:
     partitions_def=TRADING_DAYS,
     deps=[trading_calendar],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    check_specs=[dg.AssetCheckSpec(NET_ZERO, asset="investor_flows",
+    check_specs=[schema_check_spec("investor_flows", TRADING_DAYS),
+                 dg.AssetCheckSpec(NET_ZERO, asset="investor_flows",
                                    description="Net buying over foreign, individual, institution and other "
                                                "investors sums to about zero per stock and day")],
     pool="kis_api",
@@ -86,16 +89,18 @@ def investor_flows(context: dg.AssetExecutionContext, database: MarketDatabase,
         stats = src.stats()
         rows = to_table(pd.concat(frames, ignore_index=True), src.settings.source_tag, fetched_at)
         rows = rows.dropna(subset=["individual_net_qty"])  # today's row is blank until KIS publishes it
+        tag, symbols = src.settings.source_tag, list(src.settings.symbols)
+
+    def write(valid: pd.DataFrame) -> int:
         writer = database.writer()
-        for day in days:
-            writer.replace_window("investor_flows", rows[rows["trade_date"] == day], "trade_date", day,
-                                  day + timedelta(days=1),
-                                  {"source": src.settings.source_tag, "symbol": list(src.settings.symbols)})
-    yield net_zero_check(rows)
+        return sum(writer.replace_window("investor_flows", valid[valid["trade_date"] == day], "trade_date", day,
+                                         day + timedelta(days=1), {"source": tag, "symbol": symbols})
+                   for day in days)
+
     pension = rows["pension_fund_net_krw"] if "pension_fund_net_krw" in rows else pd.Series(dtype="Int64")
-    yield dg.MaterializeResult(metadata={
+    yield from guarded_write(context, rows, InvestorFlowSchema, write, dsn=database.dsn(), metadata={
         **frame_metadata(rows, time_column="trade_date", symbol_column="symbol"),
         "provisional_rows": int(rows["is_provisional"].sum()),
-        "pension_fund_net_krw_total": int(pension.sum()) if len(pension) else 0,
-        **stats,
+        "pension_fund_net_krw_total": int(pension.sum()) if len(pension) else 0, **stats,
     })
+    yield net_zero_check(rows)

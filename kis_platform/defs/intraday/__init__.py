@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from kis_platform.defs.intraday.jobs import MINUTE_ASSETS, intraday_minute_job
+from kis_platform.defs.intraday.assets import minute_bars
+from kis_platform.defs.intraday.jobs import intraday_minute_job
 from kis_platform.defs.intraday.schedules import every_session_minute, repair_missed_minutes
 
-defs = dg.Definitions(assets=MINUTE_ASSETS, jobs=[intraday_minute_job], schedules=[every_session_minute],
+defs = dg.Definitions(assets=[minute_bars], jobs=[intraday_minute_job], schedules=[every_session_minute],
                       sensors=[repair_missed_minutes])

@@ -1,5 +1,6 @@
 """One-minute stock bars of the watch list, one partition per trading minute of the KRX session."""
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -11,6 +12,8 @@ from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
 from kis_platform.defs.resources import MarketDatabase, Sources, SourceSession
+from kis_platform.quality.guard import guarded_write, schema_check_spec
+from kis_platform.schemas import MinuteBarSchema
 from kis_platform.sources.kis.minutes import day_minutes, today_minutes
 
 COLUMNS = ["symbol", "bar_start", "bar_end", "open", "high", "low", "close", "volume", "turnover_krw", "session",
@@ -62,9 +65,10 @@ def to_rows(df: pd.DataFrame, source: str, fetched_at: datetime) -> pd.DataFrame
     deps=[trading_calendar],
     pool="kis_api",
     op_tags={"dagster/max_runtime": 300},
+    check_specs=[schema_check_spec("minute_bars", SESSION_MINUTES)],
 )
 def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, database: MarketDatabase,
-                sources: Sources) -> dg.MaterializeResult:
+                sources: Sources) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """One-minute bars (KRW prices, shares, KRW turnover) of the watch list (KIS_SYMBOLS), labelled by their
     start: partition 2026-11-20-09:05 holds the bar of 09:05:00–09:05:59. The run waits for the bar to close
     plus a small buffer, never stores the bar that is still forming, asks again within the minute for a bar
@@ -88,17 +92,18 @@ def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, dat
             clock.sleep_until(clock.now(settings) + timedelta(seconds=config.retry_every_s), settings)
         fetched = pd.concat(frames.values(), ignore_index=True) if frames else pd.DataFrame()
         rows = to_rows(fetched, settings.source_tag, pd.Timestamp.now(tz="UTC"))
-        written = database.writer().upsert("minute_bars", rows, ["symbol", "bar_start"])
-        latency = (clock.now(settings) - (bar + MINUTE)).total_seconds()
         stats = src.stats()
     if pending:
         context.log.warning(f"{bar:%H:%M} bar missing after {retries} retries for {len(pending)} symbols: "
                             f"{', '.join(pending[:10])} (no trades, or late: gap repair will ask again)")
     this_minute = rows[rows["bar_start"] == bar]
-    return dg.MaterializeResult(metadata={
-        **frame_metadata(this_minute, symbol_column="symbol"),
-        "rows_upserted": written, "rows_refreshed": len(rows), "missing_symbols": len(pending),
-        "missing": ", ".join(pending) or "none", "late_retries": retries,
-        "commit_latency_s": round(latency, 3), "path": "FHKST03010200 (today)" if live else "FHKST03010230 (past day)",
-        **stats,
-    })
+    meta = {**frame_metadata(this_minute, symbol_column="symbol"), "rows_refreshed": len(rows),
+            "missing_symbols": len(pending), "missing": ", ".join(pending) or "none", "late_retries": retries,
+            "path": "FHKST03010200 (today)" if live else "FHKST03010230 (past day)", **stats}
+
+    def write(valid: pd.DataFrame) -> int:
+        written = database.writer().upsert("minute_bars", valid, ["symbol", "bar_start"])
+        meta["commit_latency_s"] = round((clock.now(settings) - (bar + MINUTE)).total_seconds(), 3)
+        return written
+
+    yield from guarded_write(context, rows, MinuteBarSchema, write, dsn=database.dsn(), metadata=meta)

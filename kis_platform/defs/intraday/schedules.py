@@ -12,6 +12,7 @@ from kis_platform.defs.intraday.jobs import intraday_minute_job
 from kis_platform.defs.partitions import MINUTE_FORMAT, SESSION_MINUTES, minute_key
 from kis_platform.settings import get_settings
 
+REPAIRABLE = [dg.AssetKey("minute_bars")]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 
 
@@ -66,5 +67,7 @@ def repair_missed_minutes(context: dg.SensorEvaluationContext) -> dg.SensorResul
         return dg.SkipReason("no missed minutes")
     stamp = now.strftime("%Y%m%d%H%M")  # run keys are permanent: a new stamp lets a failed repair be retried
     return dg.SensorResult(run_requests=[
-        dg.RunRequest(partition_key=k, run_key=f"repair-{k}-{stamp}", tags={"kis_platform/trigger": "repair"})
+        # refetchable assets only: an option-board snapshot of a past minute cannot be fetched again
+        dg.RunRequest(partition_key=k, run_key=f"repair-{k}-{stamp}", tags={"kis_platform/trigger": "repair"},
+                      asset_selection=REPAIRABLE)
         for k in keys])

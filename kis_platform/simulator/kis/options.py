@@ -59,6 +59,11 @@ def callput_board(ctx: Ctx) -> tuple[dict[str, Any], str]:
     return fmt.envelope(out), "D"
 
 
+def _tick(price: float) -> float:
+    """KOSPI200 option premium tick: 0.01 below 10 points, 0.05 from 10 (quotes sit on this grid)."""
+    return 0.01 if price < 10 else 0.05
+
+
 def _row(m, exp, right, k, g, pg, ch, spot, atm, elapsed) -> dict[str, str]:
     strike = float(ch.strikes[k])
     price = float(round_premium(np.array([g["price"][k]]))[0])
@@ -71,8 +76,8 @@ def _row(m, exp, right, k, g, pg, ch, spot, atm, elapsed) -> dict[str, str]:
     theo = float(g["price"][k])
     return {"acpr": f2(strike), "unch_prpr": f2(spot), "optn_shrn_iscd": option_code(right, exp, strike),
             "optn_prpr": f2(price), "optn_prdy_vrss": f2(price - base), "prdy_vrss_sign": sign(round(price - base, 2)),
-            "optn_prdy_ctrt": f2((price - base) / base * 100), "optn_bidp": f2(max(price - 0.01, 0)),
-            "optn_askp": f2(price + 0.01), "tmvl_val": f2(price - intrinsic), "nmix_sdpr": f2(base),
+            "optn_prdy_ctrt": f2((price - base) / base * 100), "optn_bidp": f2(max(price - _tick(price), 0)),
+            "optn_askp": f2(price + _tick(price)), "tmvl_val": f2(price - intrinsic), "nmix_sdpr": f2(base),
             "acml_vol": i(vol), "seln_rsqn": i(oi // 40), "shnu_rsqn": i(oi // 45), "acml_tr_pbmn": i(vol * price * 250),
             "hts_otst_stpl_qty": i(oi), "otst_stpl_qty_icdc": i(vol // 10), "delta_val": f4(g["delta"][k]),
             "gama": f4(g["gamma"][k]), "vega": f4(g["vega"][k]), "theta": f4(g["theta"][k]), "rho": f4(g["rho"][k]),
