@@ -1,0 +1,212 @@
+"""Analyst helpers: market data as pandas DataFrames, read through the read-only `kis_analyst` role.
+
+    from kis_platform import query
+    df = query.bars(["005930"], "2025-01-02", "2025-12-30", interval="5m")
+
+Dates without a time mean whole KST days and the end day is included; datetimes are [start, end) and naive ones
+are taken as KST. Timestamps come back as Asia/Seoul; prices of stocks are KRW integers.
+
+Minute-level reads use binary COPY decoded with numpy (no Python object per row): a year of one symbol's
+minutes (~95k rows) arrives in tens of milliseconds (see `kis-platform bench query`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import psycopg
+
+from kis_platform.storage.resample import RESAMPLED_TABLES
+
+KST = "Asia/Seoul"
+INTERVALS = ("1m", *RESAMPLED_TABLES.keys())
+MATRIX_COLUMNS = [f"{side}_{pos}" for side in ("c", "p") for pos in
+                  [*(f"itm{k}" for k in range(10, 0, -1)), "atm", *(f"otm{k}" for k in range(1, 11))]]
+# Which source wins when a day has several (raw: the exchange's own figures first).
+_DAILY_PREFERENCE = ["KRX", "KIS", "SIM_KRX", "SIM_KIS"]
+_SOURCES = ["KIS", "KRX", "SIM_KIS", "SIM_KRX"]
+_SESSIONS = ["krx_regular", "krx_open_auction", "krx_close_auction", "krx_after_hours", "nxt_pre", "nxt_main",
+             "nxt_after"]
+_PG_EPOCH_US = 946_684_800_000_000
+_DTYPES = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "bool": "u1", "ts": ">i8", "date": ">i4"}
+
+
+def analyst_dsn() -> str:
+    """DSN of the market database as kis_analyst (what `kis-platform db` prints)."""
+    from kis_platform.settings import get_settings
+    from kis_platform.storage.admin import ANALYST_ROLE, role_dsn, role_password
+    from kis_platform.storage.database import market_dsn
+
+    settings = get_settings()
+    return role_dsn(market_dsn(settings), ANALYST_ROLE, role_password(settings, ANALYST_ROLE))
+
+
+_connections: dict[str, psycopg.Connection] = {}
+
+
+def _conn(dsn: str | None) -> psycopg.Connection:
+    """One autocommit connection per DSN, kept open: an analyst's loop of queries should not pay a login each."""
+    dsn = dsn or analyst_dsn()
+    conn = _connections.get(dsn)
+    if conn is None or conn.closed or conn.broken:
+        conn = psycopg.connect(dsn, autocommit=True)
+        _connections[dsn] = conn
+    return conn
+
+
+def _window(start: object, end: object) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) as aware timestamps; date-only values are KST days with the end day included."""
+    def parse(value: object, is_end: bool) -> pd.Timestamp:
+        date_only = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        if isinstance(value, str):
+            date_only = len(value.strip()) <= 10
+        ts = pd.Timestamp(value)
+        ts = ts.tz_localize(KST) if ts.tzinfo is None else ts.tz_convert(KST)
+        return ts + pd.Timedelta(days=1) if date_only and is_end else ts
+
+    lo, hi = parse(start, False), parse(end, True)
+    if not lo < hi:
+        raise ValueError(f"empty window: start {start!r} is not before end {end!r}")
+    return lo, hi
+
+
+def _symbols(symbols: str | Iterable[str]) -> list[str]:
+    return [symbols] if isinstance(symbols, str) else list(symbols)
+
+
+def _fetch_fixed(conn: psycopg.Connection, query: str, params: tuple, kinds: list[tuple[str, str]]) -> dict:
+    """Run `query` as binary COPY and decode its fixed-width, non-NULL columns with one numpy view."""
+    data = bytearray()
+    with conn.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)", params) as copy:
+        for chunk in copy:
+            data += chunk
+    names, formats, offsets, pos = [], [], [], 2
+    for name, kind in kinds:
+        names.append(f"{name}__len"), formats.append(">i4"), offsets.append(pos)
+        names.append(name), formats.append(_DTYPES[kind]), offsets.append(pos + 4)
+        pos += 4 + np.dtype(_DTYPES[kind]).itemsize
+    body = memoryview(data)[19: len(data) - 2]  # header (19 bytes) and trailer (2)
+    rows = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                                               "itemsize": pos}))
+    out = {}
+    for name, kind in kinds:
+        width = np.dtype(_DTYPES[kind]).itemsize
+        if len(rows) and not (rows[f"{name}__len"] == width).all():  # a NULL would shift every later byte
+            raise RuntimeError(f"column {name} returned NULLs or an unexpected width; the query must COALESCE it")
+        values = rows[name].astype(bool if kind == "bool" else np.dtype(_DTYPES[kind]).newbyteorder("="))
+        if kind == "ts":
+            values = pd.to_datetime(values + _PG_EPOCH_US, unit="us", utc=True).tz_convert(KST)
+        elif kind == "date":
+            values = (values.astype("int64") + 10_957).astype("datetime64[D]")
+        out[name] = values
+    return out
+
+
+def bars(
+    symbols: str | Iterable[str],
+    start: object,
+    end: object,
+    interval: str = "1m",
+    adjusted: bool = False,
+    dsn: str | None = None,
+) -> pd.DataFrame:
+    """OHLCV bars of `symbols` between `start` and `end`, one row per symbol and bar start.
+
+    interval: "1m" (minute_bars), "3m", "5m", "10m", "30m", "60m" (resampled from the minutes), or "1d"
+    (daily_bars: official daily bars; raw unless adjusted=True, which returns KIS's adjusted series).
+    Minute bars are never adjusted. turnover_krw is NaN where unknown."""
+    if interval == "1d":
+        return _daily_bars(symbols, start, end, adjusted, dsn)
+    if interval not in INTERVALS:
+        raise ValueError(f"interval {interval!r} is not one of {INTERVALS}")
+    if adjusted:
+        raise ValueError("minute bars are stored unadjusted only; use interval='1d' for adjusted prices")
+    table = "minute_bars" if interval == "1m" else RESAMPLED_TABLES[interval]
+    names = _symbols(symbols)
+    lo, hi = _window(start, end)
+    query = (
+        "SELECT array_position(%s::text[], symbol)::int2, bar_start, bar_end, open, high, low, close, volume, "
+        "COALESCE(turnover_krw, -1), trade_date, is_final, array_position(%s::text[], source)::int2 "
+        f"FROM {table} WHERE symbol = ANY(%s) AND bar_start >= %s AND bar_start < %s ORDER BY symbol, bar_start"
+    )
+    kinds = [("symbol", "int2"), ("bar_start", "ts"), ("bar_end", "ts"), ("open", "int8"), ("high", "int8"),
+             ("low", "int8"), ("close", "int8"), ("volume", "int8"), ("turnover_krw", "int8"),
+             ("trade_date", "date"), ("is_final", "bool"), ("source", "int2")]
+    cols = _fetch_fixed(_conn(dsn), query, (names, _SOURCES, names, lo, hi), kinds)
+    turnover = cols["turnover_krw"].astype("float64")
+    turnover[cols["turnover_krw"] < 0] = np.nan
+    cols["turnover_krw"] = turnover
+    cols["symbol"] = np.asarray(names, dtype=object)[cols["symbol"] - 1]
+    cols["source"] = np.asarray(_SOURCES, dtype=object)[cols["source"] - 1]
+    return pd.DataFrame(cols)
+
+
+def _daily_bars(symbols: str | Iterable[str], start: object, end: object, adjusted: bool,
+                dsn: str | None) -> pd.DataFrame:
+    lo, hi = _window(start, end)
+    rows = _conn(dsn).execute(
+        """SELECT DISTINCT ON (symbol, trade_date) symbol, trade_date, open, high, low, close, volume, turnover_krw,
+                  market_cap_krw, listed_shares, source, adjusted, fetched_at
+             FROM daily_bars
+            WHERE symbol = ANY(%s) AND adjusted = %s AND trade_date >= %s AND trade_date < %s
+            ORDER BY symbol, trade_date, array_position(%s::text[], source)""",
+        (_symbols(symbols), adjusted, lo.date(), hi.date() if hi.time() == dt.time() else hi.date() + dt.timedelta(1),
+         _DAILY_PREFERENCE),
+    ).fetchall()
+    columns = ["symbol", "trade_date", "open", "high", "low", "close", "volume", "turnover_krw", "market_cap_krw",
+               "listed_shares", "source", "adjusted", "fetched_at"]
+    df = pd.DataFrame(rows, columns=columns)
+    for c in ("open", "high", "low", "close", "volume", "turnover_krw", "market_cap_krw", "listed_shares"):
+        df[c] = df[c].astype("Int64")
+    return df
+
+
+def option_matrix(
+    underlying_symbol: str, metric: str, start: object, end: object, dsn: str | None = None
+) -> pd.DataFrame:
+    """The ATM-relative matrix of one expiry (e.g. "202509_KOSPI200") and metric ("iv", "delta", "price", …):
+    one row per snapshot, indexed by timestamp, columns c_itm10 … c_atm … c_otm10, p_itm10 … p_otm10."""
+    lo, hi = _window(start, end)
+    cells = ", ".join(f"{c}::float8" for c in MATRIX_COLUMNS)
+    rows = _conn(dsn).execute(
+        f"""SELECT "timestamp", atm_strike::float8, {cells}, source FROM option_matrices
+             WHERE underlying_symbol = %s AND metric_type = %s AND "timestamp" >= %s AND "timestamp" < %s
+             ORDER BY "timestamp" """,
+        (underlying_symbol, metric, lo, hi),
+    ).fetchall()
+    df = pd.DataFrame(rows, columns=["timestamp", "atm_strike", *MATRIX_COLUMNS, "source"])
+    df[["atm_strike", *MATRIX_COLUMNS]] = df[["atm_strike", *MATRIX_COLUMNS]].astype("float64")  # NULL -> NaN
+    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True).dt.tz_convert(KST)
+    return df.set_index("timestamp")
+
+
+def investor_flows(
+    symbols: str | Iterable[str], start: object, end: object, include_provisional: bool = False,
+    dsn: str | None = None,
+) -> pd.DataFrame:
+    """Daily investor flows per symbol (net/buy/sell in shares and KRW per investor type, incl. pension_fund).
+    Final figures only, unless include_provisional=True, which falls back to provisional ones for days that
+    have no final row yet (is_provisional tells which)."""
+    lo, hi = _window(start, end)
+    provisional = "" if include_provisional else "AND NOT is_provisional"
+    cur = _conn(dsn).execute(
+        f"""SELECT DISTINCT ON (symbol, trade_date, source) * FROM investor_flows
+             WHERE symbol = ANY(%s) AND trade_date >= %s AND trade_date < %s {provisional}
+             ORDER BY symbol, trade_date, source, is_provisional""",
+        (_symbols(symbols), lo.date(), (hi - pd.Timedelta(microseconds=1)).date() + dt.timedelta(days=1)),
+    )
+    df = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    for c in df.columns:
+        if c.endswith(("_qty", "_krw")):
+            df[c] = df[c].astype("Int64")
+    return df
+
+
+def listed_on(d: object, dsn: str | None = None) -> pd.DataFrame:
+    """Securities listed on KST date `d`, with the code, name, market and index membership they had that day."""
+    day = pd.Timestamp(d).date()
+    cur = _conn(dsn).execute("SELECT * FROM instruments_as_of(%s) ORDER BY symbol", (day,))
+    return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
