@@ -93,7 +93,7 @@ def _tail(path: Path, lines: int = 5) -> str:
         return ""
 
 
-def check_preconditions(settings: Settings) -> None:
+def check_preconditions(settings: Settings, with_simulator: bool = True) -> None:
     try:
         settings.home.mkdir(parents=True, exist_ok=True)
         probe = settings.home / ".write-test"
@@ -107,7 +107,7 @@ def check_preconditions(settings: Settings) -> None:
         raise LaunchError(
             f"port {settings.ui_port} on {settings.ui_host} is in use; stop the program using it or set KIS_PLATFORM_UI_PORT"
         )
-    if settings.is_sim and not port_is_free(settings.sim_port):
+    if settings.is_sim and with_simulator and not port_is_free(settings.sim_port):
         raise LaunchError(f"simulator port {settings.sim_port} is in use; set KIS_SIM_PORT to a free port")
 
 
@@ -154,7 +154,7 @@ def _simulator_available() -> bool:
 
 
 def run_platform(settings: Settings, with_simulator: bool = True) -> int:
-    check_preconditions(settings)
+    check_preconditions(settings, with_simulator)
     runtime = ensure_database(settings)
     try:
         path, applied = migrate(settings, runtime)

@@ -55,7 +55,15 @@ def test_minute_partition_stores_closed_bars_once(minute_platform: str, instance
     assert _bars(minute_platform) == rows  # rerun: same rows, no duplicates
 
 
-def test_schedule_requests_the_minute_that_just_closed(minute_platform: str, instance) -> None:
+@pytest.fixture
+def system_clock(minute_platform: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The cron schedule drives minutes on the system clock (in production)."""
+    monkeypatch.setenv("KIS_PLATFORM_CLOCK", "system")
+    get_settings.cache_clear()
+    return minute_platform
+
+
+def test_schedule_requests_the_minute_that_just_closed(system_clock: str, instance) -> None:
     from kis_platform.definitions import defs
 
     repo = defs.get_repository_def()
@@ -85,3 +93,31 @@ def test_repair_finds_missed_minutes_after_collection_started(minute_platform: s
     # the sensor asks the platform clock (the simulator's, fixed at 10:06:30): minutes up to 10:03 are due
     assert {r.partition_key for r in result.run_requests} == {"2026-11-20-10:02", "2026-11-20-10:03"}
     assert all(r.tags["kis_platform/trigger"] == "repair" for r in result.run_requests)
+
+
+def test_simulated_clock_sensor_requests_the_closed_minute(minute_platform: str, instance) -> None:
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    from kis_platform.definitions import defs
+    from kis_platform.defs.intraday.schedules import every_simulated_minute
+
+    context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
+    with partition_loading_context(dynamic_partitions_store=instance):
+        result = every_simulated_minute.evaluate_tick(context)  # simulator clock fixed at 10:06:30
+    assert [r.run_key for r in result.run_requests] == ["2026-11-20-10:05"]
+    skipped = every_session_minute.evaluate_tick(dg.build_schedule_context(
+        instance=instance, repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime(2026, 11, 20, 10, 6, tzinfo=KST)))
+    assert not skipped.run_requests and "every_simulated_minute" in skipped.skip_message
+
+
+def test_after_close_tick_collects_the_futures_tail(system_clock: str, instance) -> None:
+    from kis_platform.definitions import defs
+
+    instance.add_dynamic_partitions(SESSION_MINUTES.name, ["2026-11-20-15:30"])
+    tick = every_session_minute.evaluate_tick(dg.build_schedule_context(
+        instance=instance, repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime(2026, 11, 20, 15, 46, tzinfo=KST)))
+    (request,) = tick.run_requests
+    assert request.partition_key == "2026-11-20-15:30" and request.run_key == "2026-11-20-15:30-after-close"
+    assert request.asset_selection == [dg.AssetKey("futures_minute_bars")]

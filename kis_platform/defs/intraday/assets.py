@@ -86,7 +86,11 @@ def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, dat
                 frames[symbol] = fetch(src, symbol, bar, live)
             pending = [s for s in pending if not (frames[s]["bar_start"] == bar).any()]
             late = clock.now(settings) - (bar + MINUTE)
-            if not pending or not live or late.total_seconds() + config.retry_every_s > config.retry_for_s:
+            # The count cap matters when the clock does not move (a fixed simulator clock) and for symbols that
+            # simply had no trade in the minute.
+            max_retries = int(config.retry_for_s // config.retry_every_s)
+            if (not pending or not live or retries >= max_retries
+                    or late.total_seconds() + config.retry_every_s > config.retry_for_s):
                 break
             retries += 1
             clock.sleep_until(clock.now(settings) + timedelta(seconds=config.retry_every_s), settings)

@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
-from kis_platform import clock
+from kis_platform import calendar, clock
 from kis_platform.calendar import KST
 from kis_platform.defs.intraday.jobs import intraday_minute_job
 from kis_platform.defs.partitions import MINUTE_FORMAT, SESSION_MINUTES, minute_key
 from kis_platform.settings import get_settings
 
 REPAIRABLE = [dg.AssetKey("minute_bars")]
+FUTURES = [dg.AssetKey("futures_minute_bars")]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 
 
@@ -31,7 +32,42 @@ def closed_minute(at: datetime) -> str:
 def every_session_minute(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """Materializes the minute that just closed, a few seconds after it closes (the run waits for the bar plus
     KIS_MINUTE_BUFFER_S before fetching)."""
-    key = closed_minute(context.scheduled_execution_time)
+    if get_settings().clock == "simulator":
+        return dg.SkipReason("the platform follows the simulator's clock: every_simulated_minute triggers minutes")
+    tick = context.scheduled_execution_time.astimezone(KST)
+    after_close = _after_close_request(context.instance, tick)
+    if after_close is not None:
+        return after_close
+    key = closed_minute(tick)
+    if not context.instance.has_dynamic_partition(SESSION_MINUTES.name, key):
+        return dg.SkipReason(f"{key} is not a session minute")
+    return dg.RunRequest(partition_key=key, run_key=key)
+
+
+def _after_close_request(instance: dg.DagsterInstance, tick: datetime) -> dg.RunRequest | None:
+    """Index futures trade until 15 minutes after the stock close: 16 minutes after the close, the close
+    minute's partition fetches the futures bars of those minutes (the 15:30 partition owns 15:31–15:45)."""
+    if not calendar.is_session(tick.date()):
+        return None
+    close = calendar.session_bounds(tick.date())[1]
+    if tick.replace(second=0, microsecond=0) != close + timedelta(minutes=16):
+        return None
+    key = minute_key(close)
+    if not instance.has_dynamic_partition(SESSION_MINUTES.name, key):
+        return None
+    return dg.RunRequest(partition_key=key, run_key=f"{key}-after-close", asset_selection=FUTURES,
+                         tags={"kis_platform/trigger": "after-close"})
+
+
+@dg.sensor(job=intraday_minute_job, minimum_interval_seconds=1, default_status=dg.DefaultSensorStatus.RUNNING)
+def every_simulated_minute(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    """With KIS_PLATFORM_CLOCK=simulator, the cron schedule (system clock) cannot see the simulated session:
+    this sensor asks the platform clock instead and requests the minute that just closed (same run key as the
+    schedule would use, so a minute is never requested twice). Idle on the system clock."""
+    settings = get_settings()
+    if settings.clock != "simulator":
+        return dg.SkipReason("the platform follows the system clock: the every_session_minute schedule triggers minutes")
+    key = closed_minute(clock.now(settings))
     if not context.instance.has_dynamic_partition(SESSION_MINUTES.name, key):
         return dg.SkipReason(f"{key} is not a session minute")
     return dg.RunRequest(partition_key=key, run_key=key)
