@@ -115,23 +115,43 @@ MINUTES_QUERY = """query($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key
   partitionKeys partitionStats { numMaterialized numFailed } } } }"""
 
 
+CALENDAR_QUERY = """{ assetNodeOrError(assetKey: {path: ["trading_calendar"]}) { ... on AssetNode {
+  assetMaterializations(limit: 1) { timestamp } } } }"""
+
+
+def _wait_for_calendar(ui_url: str, seconds: float = 300) -> None:
+    """On a fresh install the calendar sensor materializes trading_calendar first; it registers the partitions."""
+    deadline = time.monotonic() + seconds
+    while not _graphql(ui_url, CALENDAR_QUERY)["assetNodeOrError"]["assetMaterializations"]:
+        assert time.monotonic() < deadline, "trading_calendar was not materialized by its sensor"
+        time.sleep(3)
+
+
 def test_backfill_three_minutes_from_the_partitions_page(ui_url: str, page: object) -> None:
+    _wait_for_calendar(ui_url)
     node = _graphql(ui_url, MINUTES_QUERY, {"key": {"path": ["minute_bars"]}})["assetNodeOrError"]
     if not node:
         pytest.skip("asset minute_bars (DynamicPartitionsDefinition 'session_minutes') is not defined yet")
-    keys = node["partitionKeys"][-3:]
+    last_day = node["partitionKeys"][-1][:10] if node["partitionKeys"] else ""
+    keys = [k for k in node["partitionKeys"] if k.startswith(last_day) and k[11:] in ("10:00", "10:01", "10:02")]
     if len(keys) < 3:
-        pytest.skip(f"minute_bars has {len(keys)} session_minutes partitions; the sensor has not added three yet")
+        pytest.skip(f"minute_bars has no 10:00-10:02 partitions on {last_day!r}; the calendar has not registered them")
     before = node["partitionStats"]["numMaterialized"]
 
     page.goto(f"{ui_url}/assets/minute_bars?view=partitions", wait_until="networkidle")  # type: ignore[attr-defined]
     _dismiss_dialogs(page)
     page.screenshot(path=str(ARTIFACTS / "minute-partitions.png"))  # type: ignore[attr-defined]
     page.get_by_role("button", name="Materialize").first.click()  # type: ignore[attr-defined]
-    dialog = page.get_by_role("dialog")  # type: ignore[attr-defined]
-    selector = dialog.locator("input").first
-    selector.fill(f"[{keys[0]}...{keys[-1]}]")
-    selector.press("Enter")
+    dialog = page.locator(".dagster-dialog")  # type: ignore[attr-defined]  # the launch dialog, not the popover
+    # Dynamic partitions are picked one by one from a searchable list (the range syntax is for time windows).
+    dialog.get_by_text("Select a partition or create one").click(timeout=90_000)
+    search = page.get_by_placeholder("Filter partitions")  # type: ignore[attr-defined]
+    for key in keys:
+        search.fill(key)
+        page.get_by_text(key, exact=True).filter(visible=True).first.click()  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    assert "3 partitions" in dialog.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "minute-backfill-dialog.png"))  # type: ignore[attr-defined]
     dialog.get_by_role("button", name="Launch backfill").click()
     page.screenshot(path=str(ARTIFACTS / "minute-backfill-launched.png"))  # type: ignore[attr-defined]
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dagster as dg
 
+from kis_platform import clock
 from kis_platform.defs.intraday.assets import minute_bars
 from kis_platform.defs.intraday.futures import futures_minute_bars
 from kis_platform.defs.intraday.jobs import intraday_minute_job
-from kis_platform.defs.intraday.schedules import every_session_minute, every_simulated_minute, repair_missed_minutes
+from kis_platform.defs.intraday.schedules import (
+                          every_session_minute,
+                          every_simulated_minute,
+                          repair_missed_minutes,
+)
+from kis_platform.defs.partitions import SESSION_MINUTES
+from kis_platform.quality import freshness_check, spike_check, stale_feed_check
 
-defs = dg.Definitions(assets=[minute_bars, futures_minute_bars], jobs=[intraday_minute_job], schedules=[every_session_minute],
+# Soft checks read only their minute's window: a frozen feed, a volume spike, a feed that stopped.
+checks = [freshness_check(minute_bars.key, timedelta(minutes=3), partitions_def=SESSION_MINUTES,
+                          now_fn=lambda: clock.now()),
+          stale_feed_check(minute_bars.key, SESSION_MINUTES), spike_check(minute_bars.key, "minute_volume", SESSION_MINUTES)]
+
+defs = dg.Definitions(assets=[minute_bars, futures_minute_bars], asset_checks=checks, jobs=[intraday_minute_job], schedules=[every_session_minute],
                       sensors=[every_simulated_minute, repair_missed_minutes])
