@@ -21,7 +21,7 @@ import psutil
 from kis_platform.settings import REPO_ROOT, Settings
 from kis_platform.storage.admin import migrate
 from kis_platform.storage.database import dagster_storage_url, ensure_database
-from kis_platform.storage.embedded import port_is_free
+from kis_platform.storage.embedded import port_is_free, unwritable_reason
 
 BIN = Path(sys.executable).parent
 
@@ -94,15 +94,8 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 
 def check_preconditions(settings: Settings, with_simulator: bool = True) -> None:
-    try:
-        settings.home.mkdir(parents=True, exist_ok=True)
-        probe = settings.home / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise LaunchError(
-            f"KIS_PLATFORM_HOME={settings.home} is not writable ({exc.strerror}); point it at a writable directory"
-        ) from None
+    if (reason := unwritable_reason(settings.home)) is not None:
+        raise LaunchError(f"KIS_PLATFORM_HOME={settings.home} is not writable ({reason}); point it at a writable directory")
     if not port_is_free(settings.ui_port, settings.ui_host):
         raise LaunchError(
             f"port {settings.ui_port} on {settings.ui_host} is in use; stop the program using it or set KIS_PLATFORM_UI_PORT"

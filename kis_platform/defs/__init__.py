@@ -1,25 +1,13 @@
-"""Domain folders (master/, daily/, intraday/, options/, flows/, quality/, export/, ops/), each exposing `defs`."""
+"""Domain folders, each exposing `defs`: resources, master (calendar, stock master), daily, flows, intraday,
+options, quality, export, ops."""
 
 from __future__ import annotations
 
-import importlib
-
 import dagster as dg
-
-# Order is irrelevant to Dagster; listed in the order data flows.
-DOMAINS = ("resources", "master", "daily", "flows", "intraday", "options", "quality", "export", "ops")
 
 
 def domains() -> list[dg.Definitions]:
-    """The Definitions of every domain package present."""
-    found = []
-    for name in DOMAINS:
-        try:
-            module = importlib.import_module(f"kis_platform.defs.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"kis_platform.defs.{name}":
-                raise
-            continue
-        if hasattr(module, "defs"):  # a domain package still being built has no defs yet
-            found.append(module.defs)
-    return found or [dg.Definitions()]
+    """The Definitions of every domain, in the order data flows."""
+    from kis_platform.defs import daily, export, flows, intraday, master, ops, options, quality, resources
+
+    return [m.defs for m in (resources, master, daily, flows, intraday, options, quality, export, ops)]

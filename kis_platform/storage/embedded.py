@@ -48,6 +48,18 @@ def _prepare_root_permissions(data_dir: Path) -> str:
     return SERVICE_USER
 
 
+def unwritable_reason(path: Path) -> str | None:
+    """Why `path` cannot be used as a writable directory (created if missing), or None when it can."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -91,15 +103,9 @@ class EmbeddedPostgres:
         return subprocess.run(cmd, user=user, capture_output=True, text=True, timeout=timeout, check=False)
 
     def _init(self) -> None:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
-        except OSError as exc:
+        if (reason := unwritable_reason(self.root)) is not None:
             raise EmbeddedPostgresError(
-                f"cannot write to {self.root} ({exc.strerror}); set KIS_PLATFORM_HOME to a writable directory"
-            ) from None
+                f"cannot write to {self.root} ({reason}); set KIS_PLATFORM_HOME to a writable directory")
         if (self.data_dir / "PG_VERSION").exists():
             return
         if not self.password_file.exists():
