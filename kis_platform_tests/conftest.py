@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +60,9 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
     if external:
         yield PgServer(external, None)
         return
-    root = Path(tmp_path_factory.mktemp("pg"))
+    # Not under pytest's basetemp: pytest deletes older numbered basetemps when another session starts, which
+    # would pull the data directory from under a running server.
+    root = Path(tempfile.mkdtemp(prefix="kis-test-pg-"))
     for _attempt in range(5):  # another test session may grab the same free port between check and start
         try:
             server = EmbeddedPostgres(root=root, port=_free_port()).start()
@@ -71,6 +75,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         yield PgServer(server.dsn(), server)
     finally:
         server.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
