@@ -5,14 +5,8 @@ from __future__ import annotations
 import base64
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on servers or in run processes
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.0, 3.5, 100  # 600 x 350 px
 WINGS = 15  # strikes shown either side of ATM: the far wings of a 100-strike board would flatten the smile
@@ -30,6 +24,14 @@ def smile_png(chains: dict[str, pd.DataFrame], atm: dict[str, float | None]) -> 
     """PNG of implied volatility (%) against strike, calls solid and puts dashed, one colour per expiry, with each
     expiry's ATM strike marked by a dotted line (±15 strikes around ATM). `chains`: expiry label -> rows with
     option_type, strike, iv."""
+    # Imported here, not at module load: every run process imports the code location, and matplotlib alone
+    # costs over a second of each minute run's start-up.
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers or in run processes
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
     fig, ax = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     try:
         for n, (label, chain) in enumerate(chains.items()):
