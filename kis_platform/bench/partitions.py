@@ -44,9 +44,9 @@ def _record_history(instance, keys: list[str]) -> None:  # noqa: ANN001
     from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
     from dagster._core.events.log import EventLogEntry
 
-    from kis_platform.defs.partitions import SESSION_MINUTES, register
+    from kis_platform.defs.partitions import SESSION_MINUTES, sync
 
-    register(instance, SESSION_MINUTES, keys)
+    sync(instance, SESSION_MINUTES, keys)
     batch = []
     for key in keys:
         event = DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, "bench_history",

@@ -14,7 +14,7 @@ materialization history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 import dagster as dg
@@ -47,20 +47,18 @@ def parse_minute_key(key: str) -> datetime:
     return datetime.strptime(key, MINUTE_FORMAT).replace(tzinfo=KST)
 
 
-def register(instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition, keys: Iterable[str]) -> int:
-    """Add the keys not yet registered, in order, in batches (large single inserts exceed PostgreSQL's parameter
-    limit). Returns how many were added."""
+def sync(instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition, keys: Iterable[str],
+         remove: Callable[[str], bool] = lambda _key: False) -> tuple[int, int]:
+    """Register the `keys` not yet registered (in order, in batches: one large insert exceeds PostgreSQL's
+    parameter limit) and delete registered keys for which `remove(key)` holds (a day found to be a holiday
+    after all, minutes past the look-back). Reads the registered keys once. Returns (added, removed)."""
+    wanted = list(keys)
     existing = set(instance.get_dynamic_partitions(partitions.name))
-    new = [k for k in keys if k not in existing]
+    new = [k for k in wanted if k not in existing]
     for i in range(0, len(new), 5000):
         instance.add_dynamic_partitions(partitions.name, new[i : i + 5000])
-    return len(new)
-
-
-def unregister(instance: dg.DagsterInstance, partitions: dg.DynamicPartitionsDefinition, keys: Iterable[str]) -> int:
-    """Remove keys that are registered (a day found to be a holiday after all; minutes past the look-back)."""
-    existing = set(instance.get_dynamic_partitions(partitions.name))
-    gone = [k for k in keys if k in existing]
+    keep = set(wanted)
+    gone = [k for k in existing if k not in keep and remove(k)]
     for key in gone:
         instance.delete_dynamic_partition(partitions.name, key)
-    return len(gone)
+    return len(new), len(gone)

@@ -10,8 +10,7 @@ import pandas as pd
 from kis_platform import clock
 from kis_platform.defs.master.calendar_store import calendar_rows, load_calendar, open_days
 from kis_platform.defs.metadata import frame_metadata
-from kis_platform.defs.partitions import (SESSION_MINUTES, TRADING_DAYS, day_key, minute_key, parse_day_key,
-                                          register, unregister)
+from kis_platform.defs.partitions import SESSION_MINUTES, TRADING_DAYS, day_key, minute_key, parse_day_key, sync
 from kis_platform.defs.resources import MarketDatabase, Sources
 from kis_platform.sources.kis.holidays import holidays
 from kis_platform.sources.kis.master import stock_master as kis_stock_master
@@ -63,15 +62,14 @@ def trading_calendar(
     with database.connect() as conn:
         cal = load_calendar(conn)
         days = open_days(conn, start, today)
-    closed_now = [day_key(d) for d in weekdays if d <= today and d not in set(days)]
-    added_days = register(context.instance, TRADING_DAYS, [day_key(d) for d in days])
-    removed_days = unregister(context.instance, TRADING_DAYS, closed_now)
-    minute_from = today - timedelta(days=config.minute_history_days)
-    minute_keys = [minute_key(m) for d in days if d >= minute_from for m in cal.minute_grid(d)]
-    added_minutes = register(context.instance, SESSION_MINUTES, minute_keys)
-    stale = [k for k in context.instance.get_dynamic_partitions(SESSION_MINUTES.name) if k[:10] < day_key(minute_from)]
-    removed_minutes = unregister(context.instance, SESSION_MINUTES, stale + [
-        k for k in context.instance.get_dynamic_partitions(SESSION_MINUTES.name) if k[:10] in set(closed_now)])
+    open_set = set(days)
+    closed_now = {day_key(d) for d in weekdays if d <= today and d not in open_set}
+    added_days, removed_days = sync(context.instance, TRADING_DAYS, [day_key(d) for d in days],
+                                   lambda k: k in closed_now)
+    minute_from = day_key(today - timedelta(days=config.minute_history_days))
+    minute_keys = [minute_key(m) for d in days if day_key(d) >= minute_from for m in cal.minute_grid(d)]
+    added_minutes, removed_minutes = sync(context.instance, SESSION_MINUTES, minute_keys,
+                                          lambda k: k[:10] < minute_from or k[:10] in closed_now)
 
     disagree = rows[rows["kis_is_open"].notna() & (rows["kis_is_open"] != rows["xkrx_is_open"])]
     yield dg.AssetCheckResult(
