@@ -79,7 +79,7 @@ CREATE TABLE instrument_history (
 CREATE INDEX instrument_history_symbol_idx ON instrument_history (symbol, valid_from DESC);
 CREATE INDEX instrument_history_range_idx ON instrument_history USING gist (daterange(valid_from, valid_to, '[)'));
 
-COMMENT ON TABLE instrument_history IS 'Point-in-time stock master (SCD type 2): one row per ISIN and period during which it was listed with the same code, name, market, sector and index membership. Rows exist only while listed; a delisting closes the last row. Maintained by sync_instrument_history(day) from the instruments table.';
+COMMENT ON TABLE instrument_history IS 'Point-in-time stock master (SCD type 2): one row per ISIN and period during which it was listed with the same code, name, market, sector and index membership. Rows exist only while listed; a delisting closes the last row. Rebuilt by rebuild_instrument_history() from instrument_snapshots (the stock_master asset); sync_instrument_history(day) is an incremental alternative for days applied in order.';
 COMMENT ON COLUMN instrument_history.isin IS 'ISIN, the stable key (see instruments.isin).';
 COMMENT ON COLUMN instrument_history.valid_from IS 'First KST date this state applies (inclusive).';
 COMMENT ON COLUMN instrument_history.valid_to IS 'First KST date this state no longer applies (exclusive); NULL = still current. For the last period of a delisted security it is the delisting date.';
@@ -177,4 +177,4 @@ BEGIN
     RETURN changed;
 END
 $$;
-COMMENT ON FUNCTION sync_instrument_history(date) IS 'Call (in date order) after writing the day''s master snapshot into instruments: closes and opens instrument_history periods for listings, delistings, renames, market moves and index changes effective on KST date d. Returns the number of history rows changed; idempotent.';
+COMMENT ON FUNCTION sync_instrument_history(date) IS 'Incremental alternative to rebuild_instrument_history() (not used by the stock_master asset, whose partitions may run in any order). Call (in date order) after writing the day''s master snapshot into instruments: closes and opens instrument_history periods for listings, delistings, renames, market moves and index changes effective on KST date d. Returns the number of history rows changed; idempotent.';

@@ -36,7 +36,7 @@ def _free_port() -> int:
 def client_worker(base_url: str, state_dir: str, barrier: Any, seconds: float, out: str) -> None:
     """One client process: alternate single-call endpoints over the default symbols until the time is up."""
     limiter = SharedLimiter(Path(state_dir), default_buckets("sim"))
-    client = KisClient(base_url, SIM_APP_KEY, SIM_APP_SECRET, state_dir=Path(state_dir), source_tag="SIM",
+    client = KisClient(base_url, SIM_APP_KEY, SIM_APP_SECRET, state_dir=Path(state_dir), source_tag="SIM_KIS",
                        limiter=limiter)
     symbols = DEFAULT_SYMBOLS.split(",")
     errors: Counter[str] = Counter()

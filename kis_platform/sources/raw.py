@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 class RawResponse:
     """One response as received.
 
-    source: "KIS", "KRX" or "SIM" (simulated data is tagged so it never passes for real data).
+    source: "KIS", "KRX", or "SIM_KIS" / "SIM_KRX" (simulated data is tagged so it never passes for real data).
     tr_id: KIS TR id (e.g. FHKST03010200), or the KRX service (e.g. sto/stk_bydd_trd), or "tokenP".
     path: URL path requested. params: query parameters (or the non-secret part of a POST body).
     status: HTTP status. body: response body as text (OAuth tokens redacted). fetched_at: aware UTC time received.

@@ -10,6 +10,7 @@ from kis_platform.defs.daily.assets import daily_bars
 from kis_platform.defs.flows.assets import investor_flows
 from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.resources import build_resources
+from kis_platform.schemas import InvestorFlowSchema
 from kis_platform_tests.defs.test_master import CALENDAR_CONFIG
 
 DAYS = ["2026-11-16", "2026-11-17", "2026-11-18"]
@@ -73,9 +74,9 @@ def test_investor_flows_with_pension_funds_sum_to_zero(platform: str, instance, 
                           run_config=CALENDAR_CONFIG).success
     result = _run([investor_flows], instance, DAYS)
     assert result.success
-    check = _check(result, "net_buying_sums_to_zero")
+    check = _check(result, "schema_guard")  # includes the investor_nets_balance rule (nets sum to ~0)
     assert check.passed, check.metadata
-    assert _check(result, "schema_guard").passed
+    assert "investor_nets_balance" in {c.name for c in InvestorFlowSchema.to_schema().checks}
     with psycopg.connect(platform) as conn:
         n, pension, provisional = conn.execute(
             "SELECT count(*), count(pension_fund_net_krw), count(*) FILTER (WHERE is_provisional) FROM investor_flows").fetchone()

@@ -17,7 +17,6 @@ from kis_platform.schemas import InvestorFlowSchema
 from kis_platform.sources.kis.flows import investor_flows as kis_flows_30d
 from kis_platform.sources.kis.flows import investor_flows_detail
 
-NET_ZERO = "net_buying_sums_to_zero"
 # Client group names -> table column prefixes (the table follows the KIS labels; see data-dictionary.md).
 GROUPS = {"foreign": "foreign", "foreign_registered": "foreign_registered", "foreign_other": "foreign_unregistered",
           "individual": "individual", "institution": "institution", "securities": "securities",
@@ -26,8 +25,6 @@ GROUPS = {"foreign": "foreign", "foreign_registered": "foreign_registered", "for
           "other": "other_finance", "other_corp": "other_corp", "other_org": "other_org"}
 MEASURES = {"net_qty": "net_qty", "buy_qty": "buy_qty", "sell_qty": "sell_qty",
             "net_value_mkrw": "net_krw", "buy_value_mkrw": "buy_krw", "sell_value_mkrw": "sell_krw"}
-# Every share has a buyer and a seller: these top-level groups' net buying sums to zero per stock and day.
-TOP_LEVEL = ("foreign", "individual", "institution", "other_corp", "other_org")
 FINAL_AFTER = time(18, 0)  # KIS: final figures after the close, complete by about 18:00 KST
 
 
@@ -46,28 +43,15 @@ def to_table(df: pd.DataFrame, source: str, fetched_at: datetime) -> pd.DataFram
     return out
 
 
-def net_zero_check(rows: pd.DataFrame) -> dg.AssetCheckResult:
-    cols = [f"{g}_net_qty" for g in TOP_LEVEL if f"{g}_net_qty" in rows]
-    traded = rows[[f"{g}_buy_qty" for g in TOP_LEVEL if f"{g}_buy_qty" in rows]].sum(axis=1)
-    imbalance = rows[cols].sum(axis=1).abs()
-    bad = rows[imbalance > (0.01 * traded).clip(lower=1)]  # 1 % of volume: sources round small groups
-    return dg.AssetCheckResult(
-        check_name=NET_ZERO, passed=bad.empty, severity=dg.AssetCheckSeverity.WARN,
-        metadata={"rows_checked": len(rows), "failures": len(bad),
-                  "sample": dg.MetadataValue.md(bad.head(10)[["symbol", "trade_date", *cols]].to_markdown(index=False)
-                                                if len(bad) else "none")})
-
-
 @dg.asset(
     group_name="daily",
     kinds={"postgres"},
     partitions_def=TRADING_DAYS,
     deps=[trading_calendar],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    check_specs=[schema_check_spec("investor_flows", TRADING_DAYS),
-                 dg.AssetCheckSpec(NET_ZERO, asset="investor_flows",
-                                   description="Net buying over foreign, individual, institution and other "
-                                               "investors sums to about zero per stock and day")],
+    # The guard's investor_nets_balance rule refuses a day whose net buying over investor types does not sum
+    # to about zero (kis_platform/schemas/flows.py).
+    check_specs=[schema_check_spec("investor_flows", TRADING_DAYS)],
     pool="kis_api",
 )
 def investor_flows(context: dg.AssetExecutionContext, database: MarketDatabase,
@@ -103,4 +87,3 @@ def investor_flows(context: dg.AssetExecutionContext, database: MarketDatabase,
         "provisional_rows": int(rows["is_provisional"].sum()),
         "pension_fund_net_krw_total": int(pension.sum()) if len(pension) else 0, **stats,
     })
-    yield net_zero_check(rows)
