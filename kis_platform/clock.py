@@ -28,6 +28,15 @@ def now(settings: Settings | None = None) -> datetime:
     return datetime.now(KST)
 
 
+def speed(settings: Settings | None = None) -> float:
+    """Platform seconds per real second: above 1 when following an accelerated simulator clock."""
+    settings = settings or get_settings()
+    if settings.clock != "simulator":
+        return 1.0
+    clock = _simulator_clock(settings)
+    return float(clock.get("speed") or 1.0) if clock["mode"] == "accelerated" else 1.0
+
+
 def sleep_until(moment: datetime, settings: Settings | None = None) -> None:
     """Wait until the platform clock reaches `moment` (scaled by the simulator's speed when following it)."""
     settings = settings or get_settings()

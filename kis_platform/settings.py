@@ -63,6 +63,7 @@ class Settings:
     ui_host: str
     clock: str  # "system", or "simulator": follow the simulator's fixed or accelerated clock (sim mode only)
     minute_buffer_s: float  # wait after a bar closes before fetching it (the user's systems waited 2 s)
+    minute_prelaunch_s: float  # launch a minute's run this long before its bar closes (hides run start-up)
 
     @property
     def embedded(self) -> bool:
@@ -176,13 +177,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     clock = env.get("KIS_PLATFORM_CLOCK", "").strip().lower() or "system"
     if clock not in ("system", "simulator") or (clock == "simulator" and kis_env != "sim"):
         raise SettingsError(f"KIS_PLATFORM_CLOCK={clock!r} is not valid; expected system, or simulator with KIS_ENV=sim")
-    buffer_raw = env.get("KIS_MINUTE_BUFFER_S", "").strip() or "2"
-    try:
-        minute_buffer_s = float(buffer_raw)
-        if not 0 <= minute_buffer_s <= 30:
-            raise ValueError
-    except ValueError:
-        raise SettingsError(f"KIS_MINUTE_BUFFER_S={buffer_raw!r} is not valid; expected seconds from 0 to 30") from None
+    minute_buffer_s = _seconds(env, "KIS_MINUTE_BUFFER_S", "2", 0, 30)
+
+    minute_prelaunch_s = _seconds(env, "KIS_MINUTE_PRELAUNCH_S", "25", 0, 55)
 
     return Settings(
         home=home,
@@ -204,7 +201,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ui_host=env.get("KIS_PLATFORM_UI_HOST", "").strip() or "127.0.0.1",
         clock=clock,
         minute_buffer_s=minute_buffer_s,
+        minute_prelaunch_s=minute_prelaunch_s,
     )
+
+
+def _seconds(env: dict[str, str], name: str, default: str, low: float, high: float) -> float:
+    raw = env.get(name, "").strip() or default
+    try:
+        value = float(raw)
+        if not low <= value <= high:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not valid; expected seconds from {low:g} to {high:g}") from None
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -120,12 +120,17 @@ def run(argv: list[str]) -> dict:
         from dagster._core.definitions.partitions.context import partition_loading_context
 
         from kis_platform.definitions import defs
-        from kis_platform.defs.intraday.schedules import every_session_minute, repair_missed_minutes
+        from kis_platform.defs.intraday.schedules import minute_requests, repair_missed_minutes
 
         repo = defs.get_repository_def()
-        tick_at = datetime(2026, 11, 20, 10, 6, 0, 1000, tzinfo=KST)
-        schedule = _time_ms(lambda: every_session_minute.evaluate_tick(dg.build_schedule_context(
-            instance=instance, repository_def=repo, scheduled_execution_time=tick_at)), 5)
+        # The minute sensor's work at a tick inside the pre-launch window: the minute that just closed and the one
+        # about to close (the sensor itself adds one clock read).
+        tick_at = datetime(2026, 11, 20, 10, 5, 40, tzinfo=KST)
+
+        def minute_tick() -> None:
+            assert [r.run_key for r in minute_requests(instance, tick_at, 25)] == ["2026-11-20-10:04", "2026-11-20-10:05"]
+
+        schedule = _time_ms(minute_tick, 5)
         with partition_loading_context(dynamic_partitions_store=instance):
             repair = _time_ms(lambda: repair_missed_minutes.evaluate_tick(
                 dg.build_sensor_context(instance=instance, repository_def=repo)), 3)
@@ -140,6 +145,6 @@ def run(argv: list[str]) -> dict:
         "repair_sensor_tick_ms": round(statistics.median(repair)),
     }
     print(f"UI partition status query for minute_bars: cold {cold:.0f} ms, warm median {figures['partition_status_ms']} ms"
-          f" (5 runs: {', '.join(f'{w:.0f}' for w in warm)}); minute schedule tick {figures['schedule_tick_ms']} ms;"
+          f" (5 runs: {', '.join(f'{w:.0f}' for w in warm)}); minute trigger tick {figures['schedule_tick_ms']} ms;"
           f" repair sensor tick {figures['repair_sensor_tick_ms']} ms")
     return figures

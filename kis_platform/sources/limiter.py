@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,8 @@ class SharedLimiter:
         self.krx_daily_cap = krx_daily_cap
         self._fds: dict[str, int] = {}
         self._pid = os.getpid()
+        # flock is per open file: threads of one process sharing a descriptor need a lock of their own
+        self._thread_lock = threading.Lock()
         self.waited_s = 0.0  # total time this process slept in acquire(), for run metadata
 
     def _fd(self, name: str) -> int:
@@ -71,6 +74,10 @@ class SharedLimiter:
     def reserve(self, name: str) -> float:
         """Take one token from bucket `name` now and return how many seconds to wait before using it."""
         bucket = self.buckets[name]
+        with self._thread_lock:
+            return self._reserve_locked(name, bucket)
+
+    def _reserve_locked(self, name: str, bucket: Bucket) -> float:
         fd = self._fd(name)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -96,7 +103,8 @@ class SharedLimiter:
             if wait > 0:
                 time.sleep(wait)
                 total += wait
-        self.waited_s += total
+        with self._thread_lock:
+            self.waited_s += total
         return total
 
     def _count_krx_day(self) -> None:

@@ -1,4 +1,4 @@
-"""minute_bars, the minute schedule and gap repair against the simulator on a fixed clock."""
+"""minute_bars, the minute trigger and gap repair against the simulator on a fixed clock."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import pytest
 
 from kis_platform.calendar import KST
 from kis_platform.defs.intraday.assets import minute_bars
-from kis_platform.defs.intraday.schedules import every_session_minute, missing_minutes, repair_missed_minutes
+from kis_platform.defs.intraday.schedules import (
+    every_session_minute,
+    minute_requests,
+    missing_minutes,
+    repair_missed_minutes,
+)
 from kis_platform.defs.partitions import SESSION_MINUTES
 from kis_platform.defs.resources import build_resources
 from kis_platform.settings import get_settings
@@ -55,25 +60,36 @@ def test_minute_partition_stores_closed_bars_once(minute_platform: str, instance
     assert _bars(minute_platform) == rows  # rerun: same rows, no duplicates
 
 
-@pytest.fixture
-def system_clock(minute_platform: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The cron schedule drives minutes on the system clock (in production)."""
-    monkeypatch.setenv("KIS_PLATFORM_CLOCK", "system")
-    get_settings.cache_clear()
-    return minute_platform
+def test_minute_trigger_launches_ahead_of_the_close(minute_platform: str, instance) -> None:
+    at = lambda h, m, sec: datetime(2026, 11, 20, h, m, sec, tzinfo=KST)  # noqa: E731
+    keys = lambda now: [r.run_key for r in minute_requests(instance, now, lead_s=25)]  # noqa: E731
+    assert keys(at(10, 6, 0)) == ["2026-11-20-10:05"]  # just closed
+    assert keys(at(10, 5, 30)) == ["2026-11-20-10:04"]  # 10:05 still 30 s from its close
+    assert keys(at(10, 5, 40)) == ["2026-11-20-10:04", "2026-11-20-10:05"]  # within the lead: launched early
+    assert keys(at(16, 5, 50)) == []  # not session minutes
+    assert keys(datetime(2026, 11, 21, 10, 5, 50, tzinfo=KST)) == []  # a Saturday
 
 
-def test_schedule_requests_the_minute_that_just_closed(system_clock: str, instance) -> None:
+def test_minute_sensor_follows_the_platform_clock(minute_platform: str, instance) -> None:
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
     from kis_platform.definitions import defs
 
-    repo = defs.get_repository_def()
-    tick = every_session_minute.evaluate_tick(dg.build_schedule_context(
-        instance=instance, repository_def=repo,
-        scheduled_execution_time=datetime(2026, 11, 20, 10, 6, 0, 1000, tzinfo=KST)))
-    assert [r.partition_key for r in tick.run_requests] == ["2026-11-20-10:05"]
-    night = every_session_minute.evaluate_tick(dg.build_schedule_context(
-        instance=instance, repository_def=repo, scheduled_execution_time=datetime(2026, 11, 20, 16, 5, tzinfo=KST)))
-    assert not night.run_requests and "not a session minute" in night.skip_message
+    context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
+    with partition_loading_context(dynamic_partitions_store=instance):
+        result = every_session_minute.evaluate_tick(context)  # simulator clock fixed at 10:06:30, 30 s to close
+    assert [r.run_key for r in result.run_requests] == ["2026-11-20-10:05"]
+    assert all(r.partition_key == r.run_key for r in result.run_requests)
+
+
+def test_after_close_tick_collects_the_futures_tail(minute_platform: str, instance) -> None:
+    instance.add_dynamic_partitions(SESSION_MINUTES.name, ["2026-11-20-15:30"])
+    for second in (0, 30):
+        requests = minute_requests(instance, datetime(2026, 11, 20, 15, 46, second, tzinfo=KST), lead_s=25)
+        (request,) = requests
+        assert request.partition_key == "2026-11-20-15:30" and request.run_key == "2026-11-20-15:30-after-close"
+        assert request.asset_selection == [dg.AssetKey("futures_minute_bars")]
+    assert minute_requests(instance, datetime(2026, 11, 20, 15, 45, 50, tzinfo=KST), lead_s=25) == []
 
 
 def test_repair_finds_missed_minutes_after_collection_started(minute_platform: str, instance) -> None:
@@ -95,29 +111,13 @@ def test_repair_finds_missed_minutes_after_collection_started(minute_platform: s
     assert all(r.tags["kis_platform/trigger"] == "repair" for r in result.run_requests)
 
 
-def test_simulated_clock_sensor_requests_the_closed_minute(minute_platform: str, instance) -> None:
-    from dagster._core.definitions.partitions.context import partition_loading_context
-
-    from kis_platform.definitions import defs
-    from kis_platform.defs.intraday.schedules import every_simulated_minute
-
-    context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
-    with partition_loading_context(dynamic_partitions_store=instance):
-        result = every_simulated_minute.evaluate_tick(context)  # simulator clock fixed at 10:06:30
-    assert [r.run_key for r in result.run_requests] == ["2026-11-20-10:05"]
-    skipped = every_session_minute.evaluate_tick(dg.build_schedule_context(
-        instance=instance, repository_def=defs.get_repository_def(),
-        scheduled_execution_time=datetime(2026, 11, 20, 10, 6, tzinfo=KST)))
-    assert not skipped.run_requests and "every_simulated_minute" in skipped.skip_message
-
-
-def test_after_close_tick_collects_the_futures_tail(system_clock: str, instance) -> None:
+def test_minute_job_reads_the_option_board_before_the_bars(minute_platform: str, instance) -> None:
+    """A pre-launched run reaches the minute before the close: the board (live only) is read in the minute's last
+    seconds, and the bar assets, which wait for the close, come after it."""
     from kis_platform.definitions import defs
 
-    instance.add_dynamic_partitions(SESSION_MINUTES.name, ["2026-11-20-15:30"])
-    tick = every_session_minute.evaluate_tick(dg.build_schedule_context(
-        instance=instance, repository_def=defs.get_repository_def(),
-        scheduled_execution_time=datetime(2026, 11, 20, 15, 46, tzinfo=KST)))
-    (request,) = tick.run_requests
-    assert request.partition_key == "2026-11-20-15:30" and request.run_key == "2026-11-20-15:30-after-close"
-    assert request.asset_selection == [dg.AssetKey("futures_minute_bars")]
+    result = defs.get_job_def("intraday_minute_job").execute_in_process(
+        instance=instance, partition_key="2026-11-20-10:05", raise_on_error=False)
+    started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    assert started.index("option_chain_snapshots") < started.index("minute_bars"), started
+    assert started.index("option_matrices") < started.index("minute_bars"), started

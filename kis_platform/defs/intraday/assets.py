@@ -1,6 +1,7 @@
 """One-minute stock bars of the watch list, one partition per trading minute of the KRX session."""
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -19,6 +20,7 @@ from kis_platform.sources.kis.minutes import day_minutes, today_minutes
 COLUMNS = ["symbol", "bar_start", "bar_end", "open", "high", "low", "close", "volume", "turnover_krw", "session",
            "trade_date", "is_final", "source", "fetched_at"]
 MINUTE = timedelta(minutes=1)
+FETCH_THREADS = 4
 
 
 class MinuteBarsConfig(dg.Config):
@@ -36,6 +38,13 @@ def fetch(src: SourceSession, symbol: str, bar: datetime, live: bool) -> pd.Data
         return today_minutes(src.kis, symbol, until=until, since=since)
     since = max(open_at, bar - timedelta(minutes=119)).strftime("%H%M00")
     return day_minutes(src.kis, symbol, bar.date(), until=until, since=since)
+
+
+def fetch_all(src: SourceSession, symbols: list[str], bar: datetime, live: bool) -> dict[str, pd.DataFrame]:
+    """`fetch` for many symbols. The shared limiter sets the pace; a few threads keep its slots in use while
+    earlier responses are still in flight."""
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
+        return dict(zip(symbols, pool.map(lambda s: fetch(src, s, bar, live), symbols), strict=True))
 
 
 def to_rows(df: pd.DataFrame, source: str, fetched_at: datetime) -> pd.DataFrame:
@@ -82,8 +91,7 @@ def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, dat
         pending = list(settings.symbols)
         retries = 0
         while True:
-            for symbol in pending:
-                frames[symbol] = fetch(src, symbol, bar, live)
+            frames.update(fetch_all(src, pending, bar, live))
             pending = [s for s in pending if not (frames[s]["bar_start"] == bar).any()]
             late = clock.now(settings) - (bar + MINUTE)
             # The count cap matters when the clock does not move (a fixed simulator clock) and for symbols that

@@ -1,4 +1,6 @@
-"""Triggers of the minute job: every minute of the session, and a sensor that repairs missed minutes."""
+"""Triggers of the minute job: a sensor that launches every session minute's run ahead of the bar's close (a
+cron schedule fires on the minute, and the run's start-up would then count against the latency), and a sensor
+that repairs missed minutes."""
 
 from __future__ import annotations
 
@@ -15,44 +17,39 @@ from kis_platform.settings import get_settings
 REPAIRABLE = [dg.AssetKey("minute_bars")]
 FUTURES = [dg.AssetKey("futures_minute_bars")]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
+MINUTE = timedelta(minutes=1)
+AFTER_CLOSE_WINDOW = timedelta(minutes=10)  # a daemon that was down a little while still collects the futures tail
 
 
-def closed_minute(at: datetime) -> str:
-    """Key of the bar that closed at tick time `at` (the schedule fires on the minute)."""
-    return minute_key(at.astimezone(KST).replace(second=0, microsecond=0) - timedelta(minutes=1))
+def due_minutes(now: datetime, lead_s: float) -> list[datetime]:
+    """Starts of the bars to request at `now`: the one that just closed, and the one still forming once its
+    close is less than `lead_s` away (its run starts early and waits for the close)."""
+    forming = now.astimezone(KST).replace(second=0, microsecond=0)
+    due = [forming - MINUTE]
+    if (forming + MINUTE - now).total_seconds() <= lead_s:
+        due.append(forming)
+    return due
 
 
-@dg.schedule(
-    job=intraday_minute_job,
-    # 09:01 … 16:31 covers normal days (last bar 15:30) and CSAT days (16:30); non-session minutes skip.
-    cron_schedule="* 9-16 * * 1-5",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def every_session_minute(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    """Materializes the minute that just closed, a few seconds after it closes (the run waits for the bar plus
-    KIS_MINUTE_BUFFER_S before fetching)."""
-    if get_settings().clock == "simulator":
-        return dg.SkipReason("the platform follows the simulator's clock: every_simulated_minute triggers minutes")
-    tick = context.scheduled_execution_time.astimezone(KST)
-    after_close = _after_close_request(context.instance, tick)
-    if after_close is not None:
-        return after_close
-    key = closed_minute(tick)
-    if not context.instance.has_dynamic_partition(SESSION_MINUTES.name, key):
-        return dg.SkipReason(f"{key} is not a session minute")
-    return dg.RunRequest(partition_key=key, run_key=key)
+def minute_requests(instance: dg.DagsterInstance, now: datetime, lead_s: float) -> list[dg.RunRequest]:
+    """Run requests of the minute job at `now` (run key = minute, so each minute is requested once)."""
+    requests = [dg.RunRequest(partition_key=key, run_key=key)
+                for key in (minute_key(m) for m in due_minutes(now, lead_s))
+                if instance.has_dynamic_partition(SESSION_MINUTES.name, key)]
+    after_close = _after_close_request(instance, now)
+    return requests + ([after_close] if after_close else [])
 
 
-def _after_close_request(instance: dg.DagsterInstance, tick: datetime) -> dg.RunRequest | None:
-    """Index futures trade until 15 minutes after the stock close: 16 minutes after the close, the close
+def _after_close_request(instance: dg.DagsterInstance, now: datetime) -> dg.RunRequest | None:
+    """Index futures trade until 15 minutes after the stock close: from 16 minutes after the close, the close
     minute's partition fetches the futures bars of those minutes (the 15:30 partition owns 15:31–15:45)."""
-    if not calendar.is_session(tick.date()):
+    now = now.astimezone(KST)
+    if not calendar.is_session(now.date()):
         return None
-    close = calendar.session_bounds(tick.date())[1]
-    if tick.replace(second=0, microsecond=0) != close + timedelta(minutes=16):
+    tail_from = calendar.session_bounds(now.date())[1] + timedelta(minutes=16)
+    if not tail_from <= now < tail_from + AFTER_CLOSE_WINDOW:
         return None
-    key = minute_key(close)
+    key = minute_key(tail_from - timedelta(minutes=16))
     if not instance.has_dynamic_partition(SESSION_MINUTES.name, key):
         return None
     return dg.RunRequest(partition_key=key, run_key=f"{key}-after-close", asset_selection=FUTURES,
@@ -60,17 +57,20 @@ def _after_close_request(instance: dg.DagsterInstance, tick: datetime) -> dg.Run
 
 
 @dg.sensor(job=intraday_minute_job, minimum_interval_seconds=1, default_status=dg.DefaultSensorStatus.RUNNING)
-def every_simulated_minute(context: dg.SensorEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    """With KIS_PLATFORM_CLOCK=simulator, the cron schedule (system clock) cannot see the simulated session:
-    this sensor asks the platform clock instead and requests the minute that just closed (same run key as the
-    schedule would use, so a minute is never requested twice). Idle on the system clock."""
+def every_session_minute(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    """Materializes each session minute: the run is launched KIS_MINUTE_PRELAUNCH_S (25 s) before the bar
+    closes, so that the run process has started by then; it waits for the close plus KIS_MINUTE_BUFFER_S before
+    fetching. A tick that comes after the close still requests the minute that just closed; older misses are
+    the repair sensor's. Follows the platform clock (the system's, or the simulator's with
+    KIS_PLATFORM_CLOCK=simulator)."""
     settings = get_settings()
-    if settings.clock != "simulator":
-        return dg.SkipReason("the platform follows the system clock: the every_session_minute schedule triggers minutes")
-    key = closed_minute(clock.now(settings))
-    if not context.instance.has_dynamic_partition(SESSION_MINUTES.name, key):
-        return dg.SkipReason(f"{key} is not a session minute")
-    return dg.RunRequest(partition_key=key, run_key=key)
+    now = clock.now(settings)
+    # The lead is real start-up time; on an accelerated simulator clock it spans more simulated seconds.
+    lead_s = min(settings.minute_prelaunch_s * clock.speed(settings), 55.0)
+    requests = minute_requests(context.instance, now, lead_s)
+    if not requests:
+        return dg.SkipReason(f"{now:%Y-%m-%d %H:%M:%S} KST: no session minute due")
+    return dg.SensorResult(run_requests=requests)
 
 
 def missing_minutes(instance: dg.DagsterInstance, now: datetime) -> list[str]:

@@ -26,21 +26,29 @@ from kis_platform.sources.kis.options import option_board, option_expiries
 
 MINUTE = timedelta(minutes=1)
 LATE_LIMIT = timedelta(minutes=1)  # after the minute's end, today's live board no longer stands for that minute
+BOARD_LEAD = timedelta(seconds=5)  # the board (about 1 call/s, two expiries) is read this long before the close
 EARLY_LIMIT = timedelta(minutes=5)  # a run this far ahead of its minute is a mistake, not something to wait for
 REFUSED = ("option board snapshots cannot be refetched for a past minute; this minute is recorded as not "
            "recoverable")
 
 
 def _wait_for(start: datetime, key: str) -> datetime:
-    """The platform's now, once the minute has begun (a run launched a little early waits for it)."""
+    """The platform's now, once the board can stand for the minute: its last seconds (a run launched ahead of
+    the close waits for them), or any time after it within LATE_LIMIT."""
+    take_at = start + MINUTE - BOARD_LEAD
     now = clock.now()
-    if start - EARLY_LIMIT <= now < start:
-        clock.sleep_until(start)
+    if start - EARLY_LIMIT <= now < take_at:
+        clock.sleep_until(take_at)
         now = clock.now()
     if now < start:
         raise dg.Failure(description=f"{key} has not begun (now {now:%Y-%m-%d %H:%M:%S} KST): a snapshot is taken "
                                      "during or just after its minute", allow_retries=False)
     return now
+
+
+# The minute job runs its steps one after another: the board goes first, in its minute's last seconds, while
+# the bar assets wait for the close.
+BOARD_FIRST = {"dagster/priority": "10"}
 
 
 @dg.asset(
@@ -49,6 +57,7 @@ def _wait_for(start: datetime, key: str) -> datetime:
     partitions_def=SESSION_MINUTES,
     check_specs=[schema_check_spec("option_chain_snapshots", SESSION_MINUTES)],
     pool="kis_api",
+    op_tags=BOARD_FIRST,
 )
 def option_chain_snapshots(context: dg.AssetExecutionContext, database: MarketDatabase,
                            sources: Sources) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -95,6 +104,7 @@ PREVIEW = ["underlying_symbol", "metric_type", "atm_strike", "c_itm1", "c_atm", 
     kinds={"postgres"},
     partitions_def=SESSION_MINUTES,
     deps=[option_chain_snapshots],
+    op_tags=BOARD_FIRST,
 )
 def option_matrices(context: dg.AssetExecutionContext, database: MarketDatabase) -> dg.MaterializeResult:
     """The user's option matrices: for each expiry (`underlying_symbol` like 202612_KOSPI200) and metric (price,
