@@ -121,3 +121,19 @@ def test_minute_job_reads_the_option_board_before_the_bars(minute_platform: str,
     started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
     assert started.index("option_chain_snapshots") < started.index("minute_bars"), started
     assert started.index("option_matrices") < started.index("minute_bars"), started
+
+
+def test_repair_selects_the_assets_each_minute_misses(minute_platform: str, instance) -> None:
+    from kis_platform.defs.intraday.schedules import repair_requests
+
+    def materialized(asset: str, *minutes: str) -> None:
+        for m in minutes:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=f"2026-11-20-10:{m}"))
+
+    materialized("minute_bars", "00", "01", "02", "03", "04", "05")
+    materialized("futures_minute_bars", "00", "02", "05")
+    requests = repair_requests(instance, datetime(2026, 11, 20, 10, 7, 30, tzinfo=KST))
+    # due: closed more than two minutes ago (up to 10:04); futures missed 10:01, 10:03, 10:04; stock bars none
+    assert {r.partition_key: r.asset_selection for r in requests} == {
+        k: [dg.AssetKey("futures_minute_bars")] for k in ("2026-11-20-10:01", "2026-11-20-10:03", "2026-11-20-10:04")}
+    assert [r.partition_key for r in requests] == ["2026-11-20-10:04", "2026-11-20-10:03", "2026-11-20-10:01"]

@@ -14,7 +14,7 @@ from kis_platform.defs.intraday.jobs import intraday_minute_job
 from kis_platform.defs.partitions import MINUTE_FORMAT, SESSION_MINUTES, minute_key
 from kis_platform.settings import get_settings
 
-REPAIRABLE = [dg.AssetKey("minute_bars")]
+REPAIRABLE = [dg.AssetKey("minute_bars"), dg.AssetKey("futures_minute_bars")]
 FUTURES = [dg.AssetKey("futures_minute_bars")]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 MINUTE = timedelta(minutes=1)
@@ -73,12 +73,13 @@ def every_session_minute(context: dg.SensorEvaluationContext) -> dg.SensorResult
     return dg.SensorResult(run_requests=requests)
 
 
-def missing_minutes(instance: dg.DagsterInstance, now: datetime) -> list[str]:
-    """Registered minutes since collection started (the first minute ever materialized: older history is a
-    deliberate backfill, not a gap) that closed more than two minutes ago and have no minute_bars
-    materialization. Today's first (newest first), then older days oldest first: those are closest to leaving
-    the source's one-year window."""
-    done = instance.get_materialized_partitions(dg.AssetKey("minute_bars"))
+def missing_minutes(instance: dg.DagsterInstance, now: datetime,
+                    asset: dg.AssetKey = dg.AssetKey("minute_bars")) -> list[str]:
+    """Registered minutes since collection of `asset` started (its first minute ever materialized: older
+    history is a deliberate backfill, not a gap) that closed more than two minutes ago and have no
+    materialization of it. Today's first (newest first), then older days oldest first: those are closest to
+    leaving the source's one-year window."""
+    done = instance.get_materialized_partitions(asset)
     if not done:
         return []
     first, horizon = min(done), minute_key(now - timedelta(minutes=3))
@@ -92,18 +93,28 @@ def missing_minutes(instance: dg.DagsterInstance, now: datetime) -> list[str]:
     return sorted((k for k in keys if k.startswith(today)), reverse=True) + sorted(k for k in keys if not k.startswith(today))
 
 
+def repair_requests(instance: dg.DagsterInstance, now: datetime, batch: int = REPAIR_BATCH) -> list[dg.RunRequest]:
+    """Runs for up to `batch` missed minutes, each selecting the refetchable assets that miss it."""
+    missing: dict[str, list[dg.AssetKey]] = {}
+    for asset in REPAIRABLE:
+        for key in missing_minutes(instance, now, asset):
+            missing.setdefault(key, []).append(asset)
+    today = now.astimezone(KST).strftime(MINUTE_FORMAT)[:10]
+    order = sorted((k for k in missing if k.startswith(today)), reverse=True) + sorted(
+        k for k in missing if not k.startswith(today))
+    stamp = now.strftime("%Y%m%d%H%M")  # run keys are permanent: a new stamp lets a failed repair be retried
+    return [dg.RunRequest(partition_key=k, run_key=f"repair-{k}-{stamp}", tags={"kis_platform/trigger": "repair"},
+                          asset_selection=missing[k])
+            for k in order[:batch]]
+
+
 @dg.sensor(job=intraday_minute_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def repair_missed_minutes(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Finds session minutes without a successful minute_bars materialization (the daemon was down, a run
-    failed, the source was late) and runs them again: today's through FHKST03010200, earlier days through
-    FHKST03010230. Option-board snapshots cannot be refetched; their misses stay visible as failures."""
-    now = clock.now(get_settings())
-    keys = missing_minutes(context.instance, now)[:REPAIR_BATCH]
-    if not keys:
+    """Finds session minutes without a successful materialization of a refetchable minute asset (stock or
+    futures bars: the daemon was down, a run failed, the source was late) and runs them again for those assets:
+    today's through the intraday TRs, earlier days through the past-day TRs. Option-board snapshots cannot be
+    refetched; their misses stay visible as failures and in the completeness ledger."""
+    requests = repair_requests(context.instance, clock.now(get_settings()))
+    if not requests:
         return dg.SkipReason("no missed minutes")
-    stamp = now.strftime("%Y%m%d%H%M")  # run keys are permanent: a new stamp lets a failed repair be retried
-    return dg.SensorResult(run_requests=[
-        # refetchable assets only: an option-board snapshot of a past minute cannot be fetched again
-        dg.RunRequest(partition_key=k, run_key=f"repair-{k}-{stamp}", tags={"kis_platform/trigger": "repair"},
-                      asset_selection=REPAIRABLE)
-        for k in keys])
+    return dg.SensorResult(run_requests=requests)
