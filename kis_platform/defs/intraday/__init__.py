@@ -9,10 +9,17 @@ import dagster as dg
 
 from kis_platform import clock
 from kis_platform.defs.intraday.assets import minute_bars
-from kis_platform.defs.intraday.day_audit import audit_after_close, intraday_day_audit, intraday_day_audit_job
+from kis_platform.defs.intraday.day_audit import (
+                          audit_after_close,
+                          intraday_day_audit,
+                          intraday_day_audit_job,
+)
 from kis_platform.defs.intraday.futures import futures_minute_bars
 from kis_platform.defs.intraday.jobs import intraday_minute_job
-from kis_platform.defs.intraday.schedules import every_session_minute, repair_missed_minutes
+from kis_platform.defs.intraday.schedules import (
+                          every_session_minute,
+                          repair_missed_minutes,
+)
 from kis_platform.defs.intraday.universe import universe_minute_bars
 from kis_platform.defs.partitions import SESSION_MINUTES
 from kis_platform.quality import freshness_check, spike_check, stale_feed_check
@@ -22,5 +29,6 @@ checks = [freshness_check(minute_bars.key, timedelta(minutes=3), partitions_def=
                           now_fn=lambda: clock.now()),
           stale_feed_check(minute_bars.key, SESSION_MINUTES), spike_check(minute_bars.key, "minute_volume", SESSION_MINUTES)]
 
-defs = dg.Definitions(assets=[minute_bars, futures_minute_bars, universe_minute_bars, intraday_day_audit], asset_checks=checks, jobs=[intraday_minute_job, intraday_day_audit_job],
+defs = dg.Definitions(assets=[minute_bars, futures_minute_bars, universe_minute_bars, intraday_day_audit],
+                      asset_checks=checks, jobs=[intraday_minute_job, intraday_day_audit_job],
                       sensors=[every_session_minute, repair_missed_minutes, audit_after_close])

@@ -8,7 +8,7 @@ from kis_platform.defs.partitions import SESSION_MINUTES
 
 # Defined in their own domains (intraday/, options/); selected here by key.
 MINUTE_ASSETS = [dg.AssetKey(k) for k in ("minute_bars", "futures_minute_bars", "option_chain_snapshots",
-                                          "option_matrices")]
+                                          "option_matrices", "universe_minute_bars")]
 
 # One run a minute (~391 a day): the in-process executor saves the ~1 s a step process would cost (dagster-notes
 # §1.5), and a lane tag keeps the run out of the backfill slot limit.
