@@ -14,7 +14,7 @@ from kis_platform.defs.intraday.jobs import intraday_minute_job
 from kis_platform.defs.partitions import MINUTE_FORMAT, SESSION_MINUTES, minute_key
 from kis_platform.settings import get_settings
 
-REPAIRABLE = [dg.AssetKey("minute_bars"), dg.AssetKey("futures_minute_bars")]
+REPAIRABLE = [dg.AssetKey(k) for k in ("minute_bars", "futures_minute_bars", "universe_minute_bars")]
 FUTURES = [dg.AssetKey("futures_minute_bars")]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 MINUTE = timedelta(minutes=1)
@@ -110,8 +110,8 @@ def repair_requests(instance: dg.DagsterInstance, now: datetime, batch: int = RE
 
 @dg.sensor(job=intraday_minute_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def repair_missed_minutes(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Finds session minutes without a successful materialization of a refetchable minute asset (stock or
-    futures bars: the daemon was down, a run failed, the source was late) and runs them again for those assets:
+    """Finds session minutes without a successful materialization of a refetchable minute asset (watch-list,
+    universe or futures bars: the daemon was down, a run failed, the source was late) and runs them again for those assets:
     today's through the intraday TRs, earlier days through the past-day TRs. Option-board snapshots cannot be
     refetched; their misses stay visible as failures and in the completeness ledger."""
     requests = repair_requests(context.instance, clock.now(get_settings()))

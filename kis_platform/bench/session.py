@@ -1,0 +1,131 @@
+"""`kis-platform bench session`: a whole KRX session against the simulator on an accelerated clock, with faults,
+and the report of what ended up in the database.
+
+The real platform (`kis-platform up`: webserver, daemon, run queue, sensors) follows the simulator's clock from
+before the open to after the futures tail (15:45), at `--speed` simulated seconds per real second. Faults during
+the session: `--error-rate` of KIS requests answered with a 5xx gateway error, EGW00201 rate-limit bursts and one
+token expiry at set times. After the session the platform's own repair (client retries, the repair sensor) is
+given `--repair-wait` real seconds; then the report compares the database with the simulator's own answers,
+fetched again with the faults off: every watch-list bar and front-month futures bar expected, present, missing,
+duplicated and different; every option-board minute and expiry captured or not (the board is live only, so those
+cannot be repaired). Coverage at the session's end, before repair, is reported too (the user's old target: 98 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date, datetime, timedelta
+
+import dagster as dg
+
+from kis_platform.bench._platform import Platform, running_platform
+from kis_platform.bench.session_report import coverage_report, present_keys
+from kis_platform.calendar import KST, session_bounds
+
+
+def _events(first: datetime, last: datetime) -> list[tuple[datetime, str, dict]]:
+    """The faults fired during the session, at simulated instants spread over it."""
+    span = last - first
+    at = lambda share: first + span * share  # noqa: E731
+    return [(at(0.15), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40}),
+            (at(0.40), "token expiry", {"expire_tokens": True}),
+            (at(0.55), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40}),
+            (at(0.85), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40})]
+
+
+def _sim_now(platform: Platform) -> datetime:
+    return datetime.fromisoformat(platform.sim("GET", "clock")["now"]).astimezone(KST)
+
+
+def _wait_for_minutes(instance: dg.DagsterInstance, day: date, seconds: float) -> None:
+    """Until the trading-calendar asset has registered the day's session minutes."""
+    from kis_platform.defs.partitions import SESSION_MINUTES
+
+    key = f"{day:%Y-%m-%d}-09:00"
+    deadline = time.monotonic() + seconds
+    while not instance.has_dynamic_partition(SESSION_MINUTES.name, key):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the session minutes of {day} were not registered within {seconds:.0f} s")
+        time.sleep(2)
+
+
+def _idle(instance: dg.DagsterInstance) -> bool:
+    busy = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+            dg.DagsterRunStatus.STARTED]
+    return not instance.get_runs(dg.RunsFilter(statuses=busy), limit=1)
+
+
+def _repaired(instance: dg.DagsterInstance, now: datetime) -> bool:
+    from kis_platform.defs.intraday.schedules import repair_requests
+
+    return not repair_requests(instance, now) and _idle(instance)
+
+
+def run(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(prog="kis-platform bench session")
+    parser.add_argument("--day", default="2026-11-20", help="simulated trading day (default 2026-11-20)")
+    parser.add_argument("--speed", type=float, default=6.0, help="simulated seconds per real second (default 6)")
+    parser.add_argument("--first", default="09:00", help="first minute (default: the open)")
+    parser.add_argument("--last", default=None, help="last minute (default: the close, 15:30)")
+    parser.add_argument("--error-rate", type=float, default=0.05, help="share of requests answered 5xx (0.05)")
+    parser.add_argument("--repair-wait", type=float, default=900, help="real seconds allowed for repair (900)")
+    args = parser.parse_args(argv)
+
+    day = date.fromisoformat(args.day)
+    open_at, close_at = session_bounds(day)
+    first = datetime.combine(day, datetime.strptime(args.first, "%H:%M").time(), KST)
+    last = datetime.combine(day, datetime.strptime(args.last, "%H:%M").time(), KST) if args.last else close_at
+    # The futures tail (to 15:45) is collected 16 minutes after the close; run past it.
+    stop_at = (close_at + timedelta(minutes=18)) if last == close_at else last + timedelta(minutes=2)
+    events = _events(first, last)
+    started = time.monotonic()
+    with running_platform(["--clock", "fixed", "--start", (first - timedelta(minutes=5)).isoformat()],
+                          "kis-bench-session-") as platform:
+        instance = platform.dagster_instance()
+        _wait_for_minutes(instance, day, 600)
+        platform.sim("POST", "clock", {"mode": "accelerated", "now": (first - timedelta(minutes=1)).isoformat(),
+                                       "speed": args.speed})
+        platform.sim("POST", "faults", {"error_5xx_rate": args.error_rate})
+        print(f"platform up (UI http://127.0.0.1:{platform.ui_port}); session {first:%H:%M}–{last:%H:%M} of {day} at "
+              f"{args.speed:g}× with {args.error_rate:.0%} 5xx, {len(events)} scheduled faults", flush=True)
+        fired = []
+        while (now := _sim_now(platform)) < stop_at:
+            platform.check_alive()
+            while events and events[0][0] <= now:
+                when, label, fault = events.pop(0)
+                platform.sim("POST", "faults", fault)
+                fired.append(f"{when:%H:%M} {label}")
+                print(f"  {now:%H:%M:%S} fault: {label}", flush=True)
+            time.sleep(1)
+        session_end_real = time.monotonic()
+        before_repair = present_keys(platform, day, first, last)
+        deadline = time.monotonic() + args.repair_wait
+        while not _repaired(instance, _sim_now(platform)) and time.monotonic() < deadline:
+            platform.check_alive()
+            time.sleep(5)
+        repair_s = time.monotonic() - session_end_real
+        platform.sim("POST", "faults/clear")
+        stats = platform.sim("GET", "stats")
+        report = coverage_report(platform, instance, day, first, last, before_repair)
+    report.update(day=args.day, first=f"{first:%H:%M}", last=f"{last:%H:%M}", speed=args.speed,
+                  error_rate=args.error_rate, faults_fired=fired, repair_s=round(repair_s),
+                  wall_s=round(time.monotonic() - started), simulator_stats=stats, home=str(platform.home))
+    _print(report)
+    return report
+
+
+def _print(report: dict) -> None:
+    print(f"\nsession {report['day']} {report['first']}–{report['last']} at {report['speed']:g}×; faults: "
+          f"{report['error_rate']:.0%} 5xx, {'; '.join(report['faults_fired']) or 'none fired'}")
+    print(f"{'data set':<24}{'expected':>10}{'at close':>10}{'present':>10}{'missing':>9}{'dup':>6}{'differ':>8}")
+    for name in ("watch_list_bars", "futures_bars", "option_snapshots", "option_matrices"):
+        r = report[name]
+        print(f"{name:<24}{r['expected']:>10}{r['present_at_close']:>10}{r['present']:>10}{r['missing']:>9}"
+              f"{r['duplicated']:>6}{r.get('different', 0):>8}")
+    runs = report["runs"]
+    print(f"runs: {runs['succeeded']} succeeded, {runs['failed']} failed, {runs['repair']} repair runs; "
+          f"repair took {report['repair_s']} s after the session")
+    verdict = "every expected row present exactly once" if report["complete"] else "NOT complete: see missing"
+    print(f"result: {verdict} (coverage at the close {report['coverage_at_close']:.2%}, after repair "
+          f"{report['coverage']:.2%})")
