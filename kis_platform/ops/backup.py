@@ -22,6 +22,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from kis_platform.private_files import private_dir
+
 PREFIX = "kis_market-"
 SUFFIX = ".dump"
 
@@ -88,7 +90,7 @@ def counts_file(dump: Path) -> Path:
 def backup(dsn: str, backup_dir: Path, keep_days: int = 7, now: dt.datetime | None = None) -> BackupResult:
     """Dump the database at `dsn` into `backup_dir`, record its row counts, prune dumps older than keep_days."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(backup_dir)  # a dump is the whole database, landing zone included: as private as the data directory
     target = backup_dir / f"{PREFIX}{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
     partial = target.with_name(target.name + ".partial")
     started = time.perf_counter()

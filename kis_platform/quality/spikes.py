@@ -14,6 +14,7 @@ from typing import Literal
 import dagster as dg
 import pandas as pd
 import psycopg
+from psycopg import sql
 
 from kis_platform import calendar
 from kis_platform.quality.checks import (
@@ -29,7 +30,7 @@ VOLUME_RATIO = 50  # a minute at 50x the symbol's median minute that day
 STALE_RUN = 5  # five identical bars in a row
 
 
-def _read(dsn: str, query: str, params: tuple) -> pd.DataFrame:
+def _read(dsn: str, query: str | sql.Composable, params: tuple) -> pd.DataFrame:
     with psycopg.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(query, params)
         return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
@@ -70,8 +71,9 @@ def minute_volume_spikes(dsn: str, key: str, ratio: float = VOLUME_RATIO) -> tup
 def stale_runs(dsn: str, key: str, table: str = "minute_bars", min_run: int = STALE_RUN) -> tuple[int, pd.DataFrame]:
     """Per symbol, runs of at least `min_run` consecutive bars with identical OHLC and volume (volume > 0)."""
     lo, hi = partition_window(key[:10])
-    df = _read(dsn, f"SELECT symbol, bar_start, open, high, low, close, volume FROM {table} "
-                    "WHERE bar_start >= %s AND bar_start < %s ORDER BY symbol, bar_start", (lo, hi))
+    df = _read(dsn, sql.SQL("SELECT symbol, bar_start, open, high, low, close, volume FROM {} "
+                            "WHERE bar_start >= %s AND bar_start < %s ORDER BY symbol, bar_start").format(
+        sql.Identifier(table)), (lo, hi))
     if df.empty:
         return 0, df
     cols = ["symbol", "open", "high", "low", "close", "volume"]

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kis_platform.private_files import private_dir
 from kis_platform.sources.errors import RateLimited
 
 _STATE = struct.Struct("<dd")  # (tokens, monotonic time of last update); CLOCK_MONOTONIC is system-wide
@@ -53,8 +54,8 @@ class SharedLimiter:
     """Token buckets in `state_dir`, shared by every process that uses the same directory."""
 
     def __init__(self, state_dir: Path, buckets: dict[str, Bucket] | None = None, krx_daily_cap: int = 10_000) -> None:
-        self.dir = Path(state_dir) / "limiter"
-        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # mkdir(parents=True) would create the shared state directory (the token lease's) with the umask's mode.
+        self.dir = private_dir(private_dir(Path(state_dir)) / "limiter")
         self.buckets = buckets if buckets is not None else default_buckets()
         self.krx_daily_cap = krx_daily_cap
         self._fds: dict[str, int] = {}

@@ -6,8 +6,9 @@ import secrets
 from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
+from kis_platform.private_files import private_dir, write_private
 from kis_platform.settings import Settings
 from kis_platform.storage.database import DatabaseRuntime, ensure_database, redact
 from kis_platform.storage.migrations import status, upgrade
@@ -28,18 +29,16 @@ def database_session(settings: Settings) -> Iterator[DatabaseRuntime]:
 
 def role_password(settings: Settings, role: str) -> str:
     """Password of a platform role, generated once and kept under KIS_PLATFORM_HOME (mode 0600)."""
-    path: Path = settings.home / "secrets" / f"{role}.password"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.write_text(secrets.token_urlsafe(18) + "\n")
-        path.chmod(0o600)
+    path: Path = private_dir(settings.home / "secrets") / f"{role}.password"
+    write_private(path, secrets.token_urlsafe(18) + "\n")  # no-op when the password exists
     return path.read_text().strip()
 
 
 def role_dsn(market_dsn: str, role: str, password: str) -> str:
     parts = urlsplit(market_dsn)
     host = parts.hostname or "127.0.0.1"
-    netloc = f"{role}:{password}@{host}" + (f":{parts.port}" if parts.port else "")
+    # Quoted: a password chosen by hand may hold URL delimiters (@ : / ? #); libpq decodes it back.
+    netloc = f"{quote(role, safe='')}:{quote(password, safe='')}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 

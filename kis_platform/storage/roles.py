@@ -21,9 +21,12 @@ RAW_RESPONSES_PUBLIC_COLUMNS = ("id", "fetched_at", "source", "tr_id", "path", "
 def _ensure_login_role(conn: psycopg.Connection, role: str, password: str) -> None:
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
     verb = "ALTER" if exists else "CREATE"
-    # Utility statements take no bind parameters: the password goes in as a quoted literal.
+    # The server is sent a verifier hashed here (libpq, with the server's password_encryption), never the
+    # password: a statement can end up in the server log (log_statement, or an error) and the log is plain text.
+    # Utility statements take no bind parameters: the verifier goes in as a quoted literal.
+    verifier = conn.pgconn.encrypt_password(password.encode(), role.encode()).decode()
     conn.execute(sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-        sql.Identifier(role), sql.Literal(password)))
+        sql.Identifier(role), sql.Literal(verifier)))
 
 
 def ensure_roles(admin_conn: psycopg.Connection, database: str, analyst_password: str, writer_password: str) -> None:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kis_platform.private_files import private_dir
 from kis_platform.sources.errors import TokenError
 
 log = logging.getLogger("kis_platform.sources")
@@ -57,7 +58,7 @@ class TokenLease:
         max_attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        Path(state_dir).mkdir(parents=True, exist_ok=True)
+        private_dir(Path(state_dir))  # the lease holds the token: no one else may list or enter its directory
         digest = hashlib.sha256(f"{base_url}\n{app_key}".encode()).hexdigest()[:16]
         self.path = Path(state_dir) / f"kis_token_{digest}.json"
         self.lock_path = Path(state_dir) / f"kis_token_{digest}.lock"
