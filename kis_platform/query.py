@@ -18,7 +18,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import psycopg
+from psycopg import sql
 
+from kis_platform.storage import copy_binary_read
 from kis_platform.storage.resample import RESAMPLED_TABLES
 
 KST = "Asia/Seoul"
@@ -30,8 +32,8 @@ _DAILY_PREFERENCE = ["KRX", "KIS", "SIM_KRX", "SIM_KIS"]
 _SOURCES = ["KIS", "KRX", "SIM_KIS", "SIM_KRX"]
 _SESSIONS = ["krx_regular", "krx_open_auction", "krx_close_auction", "krx_after_hours", "nxt_pre", "nxt_main",
              "nxt_after"]
-_PG_EPOCH_US = 946_684_800_000_000
-_DTYPES = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8", "bool": "u1", "ts": ">i8", "date": ">i4"}
+_BAR_COLUMNS = ["symbol", "bar_start", "bar_end", "open", "high", "low", "close", "volume", "turnover_krw",
+                "trade_date", "is_final", "source"]
 
 
 def analyst_dsn() -> str:
@@ -77,34 +79,6 @@ def _symbols(symbols: str | Iterable[str]) -> list[str]:
     return [symbols] if isinstance(symbols, str) else list(symbols)
 
 
-def _fetch_fixed(conn: psycopg.Connection, query: str, params: tuple, kinds: list[tuple[str, str]]) -> dict:
-    """Run `query` as binary COPY and decode its fixed-width, non-NULL columns with one numpy view."""
-    data = bytearray()
-    with conn.cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)", params) as copy:
-        for chunk in copy:
-            data += chunk
-    names, formats, offsets, pos = [], [], [], 2
-    for name, kind in kinds:
-        names.append(f"{name}__len"), formats.append(">i4"), offsets.append(pos)
-        names.append(name), formats.append(_DTYPES[kind]), offsets.append(pos + 4)
-        pos += 4 + np.dtype(_DTYPES[kind]).itemsize
-    body = memoryview(data)[19: len(data) - 2]  # header (19 bytes) and trailer (2)
-    rows = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats, "offsets": offsets,
-                                               "itemsize": pos}))
-    out = {}
-    for name, kind in kinds:
-        width = np.dtype(_DTYPES[kind]).itemsize
-        if len(rows) and not (rows[f"{name}__len"] == width).all():  # a NULL would shift every later byte
-            raise RuntimeError(f"column {name} returned NULLs or an unexpected width; the query must COALESCE it")
-        values = rows[name].astype(bool if kind == "bool" else np.dtype(_DTYPES[kind]).newbyteorder("="))
-        if kind == "ts":
-            values = pd.to_datetime(values + _PG_EPOCH_US, unit="us", utc=True).tz_convert(KST)
-        elif kind == "date":
-            values = (values.astype("int64") + 10_957).astype("datetime64[D]")
-        out[name] = values
-    return out
-
-
 def bars(
     symbols: str | Iterable[str],
     start: object,
@@ -125,23 +99,53 @@ def bars(
     if adjusted:
         raise ValueError("minute bars are stored unadjusted only; use interval='1d' for adjusted prices")
     table = "minute_bars" if interval == "1m" else RESAMPLED_TABLES[interval]
-    names = _symbols(symbols)
     lo, hi = _window(start, end)
-    query = (
-        "SELECT array_position(%s::text[], symbol)::int2, bar_start, bar_end, open, high, low, close, volume, "
-        "COALESCE(turnover_krw, -1), trade_date, is_final, array_position(%s::text[], source)::int2 "
-        f"FROM {table} WHERE symbol = ANY(%s) AND bar_start >= %s AND bar_start < %s ORDER BY symbol, bar_start"
-    )
-    kinds = [("symbol", "int2"), ("bar_start", "ts"), ("bar_end", "ts"), ("open", "int8"), ("high", "int8"),
-             ("low", "int8"), ("close", "int8"), ("volume", "int8"), ("turnover_krw", "int8"),
-             ("trade_date", "date"), ("is_final", "bool"), ("source", "int2")]
-    cols = _fetch_fixed(_conn(dsn), query, (names, _SOURCES, names, lo, hi), kinds)
-    turnover = cols["turnover_krw"].astype("float64")
+    return _minute_bars(_conn(dsn), table, _symbols(symbols), lo, hi)
+
+
+def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.Timestamp,
+                 hi: pd.Timestamp) -> pd.DataFrame:
+    """Minute-level bars through binary COPY. Each value the server sends costs it a send-function call, so the
+    query sends as little as it can: no symbol column for one symbol, otherwise the raw codes (ordered, so
+    decoded once per run), and the source as a small integer."""
+    widths = {len(name.encode()) for name in names}
+    kinds: list[tuple[str, str]] = []
+    symbol = sql.SQL("")
+    if len(names) > 1 and len(widths) == 1:
+        symbol, kinds = sql.SQL("symbol, "), [("symbol", f"S{widths.pop()}")]
+    elif len(names) > 1:
+        symbol = sql.SQL("array_position({}::text[], symbol)::int2, ").format(sql.Literal(names))
+        kinds = [("symbol", "int2")]
+    source = sql.SQL("CASE source {} END::int2").format(sql.SQL(" ").join(
+        sql.SQL("WHEN {} THEN {}").format(sql.Literal(s), sql.Literal(i)) for i, s in enumerate(_SOURCES)))
+    query = sql.SQL(
+        "SELECT {symbol}bar_start, bar_end, open, high, low, close, volume, COALESCE(turnover_krw, -1), "
+        "trade_date, is_final, {source} FROM {table} WHERE symbol = ANY({names}::text[]) "
+        "AND bar_start >= {lo} AND bar_start < {hi} ORDER BY symbol, bar_start").format(
+        symbol=symbol, source=source, table=sql.Identifier(table), names=sql.Literal(names),
+        lo=sql.Literal(lo.to_pydatetime()), hi=sql.Literal(hi.to_pydatetime()))
+    kinds += [("bar_start", "ts"), ("bar_end", "ts"), ("open", "int8"), ("high", "int8"), ("low", "int8"),
+              ("close", "int8"), ("volume", "int8"), ("turnover_krw", "int8"), ("trade_date", "date"),
+              ("is_final", "bool"), ("source", "int2")]
+    cols = copy_binary_read.decode(copy_binary_read.copy_out(conn, query), kinds)
+    n = len(cols["open"])
+    if len(names) == 1:
+        cols["symbol"] = np.full(n, names[0], dtype=object)
+    elif kinds[0][1] == "int2":
+        cols["symbol"] = np.asarray(names, dtype=object)[cols["symbol"] - 1]
+    else:
+        raw = cols["symbol"]
+        starts = np.r_[0, np.flatnonzero(raw[1:] != raw[:-1]) + 1] if n else np.zeros(0, dtype=np.int64)
+        labels = np.array([raw[i].decode() for i in starts], dtype=object)
+        cols["symbol"] = np.repeat(labels, np.diff(np.r_[starts, n]))
+    for name in ("bar_start", "bar_end"):  # µs since 1970 UTC -> ns, viewed: no per-value conversion
+        cols[name] = pd.DatetimeIndex((cols[name] * 1000).view("M8[ns]"), tz="UTC").tz_convert(KST)
+    turnover = cols["turnover_krw"].astype(np.float64)
     turnover[cols["turnover_krw"] < 0] = np.nan
     cols["turnover_krw"] = turnover
-    cols["symbol"] = np.asarray(names, dtype=object)[cols["symbol"] - 1]
-    cols["source"] = np.asarray(_SOURCES, dtype=object)[cols["source"] - 1]
-    return pd.DataFrame(cols)
+    cols["trade_date"] = cols["trade_date"].astype("datetime64[D]").astype("datetime64[s]")
+    cols["source"] = np.asarray(_SOURCES, dtype=object)[cols["source"]]
+    return pd.DataFrame({name: cols[name] for name in _BAR_COLUMNS})
 
 
 def _daily_bars(symbols: str | Iterable[str], start: object, end: object, adjusted: bool,

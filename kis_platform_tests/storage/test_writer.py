@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from kis_platform.storage import writer as writer_module
+from kis_platform.storage import copy_in
 from kis_platform.storage.pool import close_pools
 from kis_platform.storage.writer import MarketWriter, WriteError
 from kis_platform_tests.storage.factories import KST, day_window, minute_bars
@@ -129,8 +129,8 @@ def test_connection_killed_during_copy_keeps_previous_partition(
     writer.replace_window("minute_bars", old, "bar_start", *day_window(D1))
     before = _bars(market_db)
 
-    # Stream the next rewrite in small chunks and kill the backend once the first chunk is on the wire.
-    monkeypatch.setattr(writer_module, "_CHUNK", 4096)
+    # Stream the next rewrite in small blocks and kill the backend once the first block is on the wire.
+    monkeypatch.setattr(copy_in, "CHUNK_ROWS", 64)
     streaming, killed = threading.Event(), threading.Event()
     original_write = psycopg.Copy.write
 
@@ -231,7 +231,7 @@ class _Raw:
 
 
 def test_write_raw_responses(writer: MarketWriter, market_db: str) -> None:
-    now = dt.datetime(2025, 3, 4, 9, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 3, 4, 9, 1, tzinfo=dt.UTC)
     records = [
         _Raw("SIM_KIS", "FHKST03010200", "/uapi/domestic-stock/v1/quotations/inquire-time-itemchartprice",
              {"FID_INPUT_ISCD": "005930"}, 200, '{"rt_cd": "0", "output2": []}', now),
