@@ -68,7 +68,9 @@ def changed_share(conn: psycopg.Connection, table: str, columns: list[str], keys
     rows = np.unique(np.linspace(0, n_rows - 1, num=min(n_rows, PROBE_ROWS)).astype(np.int64))
     stage(conn, table, columns, take(prepared, rows), len(rows), keys, name=PROBE)
     values = [c for c in columns if c not in keys]
-    changed = conn.execute(sql.SQL("SELECT count(*) FROM {p} s JOIN {t} t ON {match} WHERE {differs}").format(
+    # LATERAL … LIMIT 1: one index probe per sampled row; a plain join may hash the whole table instead.
+    changed = conn.execute(sql.SQL(
+        "SELECT count(*) FROM {p} s, LATERAL (SELECT 1 FROM {t} t WHERE {match} AND {differs} LIMIT 1) c").format(
         p=sql.Identifier(PROBE), t=sql.Identifier(table), match=_match(keys, "t", "s"),
         differs=_differs(values, "t", "s"))).fetchone()[0]
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(PROBE)))
