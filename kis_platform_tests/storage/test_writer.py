@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from kis_platform.storage import copy_in
+from kis_platform.storage import writer as writer_module
 from kis_platform.storage.pool import close_pools
 from kis_platform.storage.writer import MarketWriter, WriteError
 from kis_platform_tests.storage.factories import KST, day_window, minute_bars
@@ -122,12 +123,16 @@ def test_two_writers_on_different_partitions_both_land(market_db: str) -> None:
     assert dict(_rows(market_db, "SELECT trade_date, count(*) FROM minute_bars GROUP BY 1")) == {D1: 600, D2: 600}
 
 
+@pytest.mark.parametrize("path", ["merge", "delete_copy"])
 def test_connection_killed_during_copy_keeps_previous_partition(
-    writer: MarketWriter, market_db: str, monkeypatch: pytest.MonkeyPatch
+    writer: MarketWriter, market_db: str, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     old = minute_bars(D1, SYMBOLS)
     writer.replace_window("minute_bars", old, "bar_start", *day_window(D1))
     before = _bars(market_db)
+    if path == "delete_copy":  # as if the sample had found most stored rows changed: DELETE, then COPY
+        monkeypatch.setattr(writer_module, "REWRITE_MIN_ROWS", 0)
+        monkeypatch.setattr(writer_module.merge, "changed_share", lambda *args: 1.0)
 
     # Stream the next rewrite in small blocks and kill the backend once the first block is on the wire.
     monkeypatch.setattr(copy_in, "CHUNK_ROWS", 64)
@@ -263,3 +268,29 @@ def test_rewriting_identical_rows_leaves_them_untouched(writer: MarketWriter, ma
     changed = df.assign(volume=df["volume"] + 1)
     writer.upsert("minute_bars", changed, ["symbol", "bar_start"])
     assert _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars") == [(int(changed["volume"].sum()),)]
+
+
+@pytest.mark.parametrize(("changed_every", "merged"), [(0, True), (20, True), (1, False)])
+def test_sampled_rewrite_and_merge_leave_the_same_rows(
+    writer: MarketWriter, market_db: str, monkeypatch: pytest.MonkeyPatch, changed_every: int, merged: bool
+) -> None:
+    """Whichever way the sample sends a write (merge, or DELETE + COPY), the window ends up holding df."""
+    monkeypatch.setattr(writer_module, "REWRITE_MIN_ROWS", 0)  # sample even this small write
+    diffs = []
+    original_diff = writer_module.merge.diff
+    monkeypatch.setattr(writer_module.merge, "diff", lambda *a, **k: diffs.append(original_diff(*a, **k)) or diffs[-1])
+    first = minute_bars(D1, SYMBOLS, minutes=60, seed=1)
+    writer.replace_window("minute_bars", first, "bar_start", *day_window(D1))
+    again = first.iloc[5:].copy()  # five bars vanished upstream
+    if changed_every:
+        again.loc[again.index[::changed_every], "volume"] += 1
+    writer.replace_window("minute_bars", again, "bar_start", *day_window(D1))
+    assert bool(diffs) == merged  # the first write found the window empty: DELETE + COPY
+    if changed_every == 20:
+        assert (diffs[-1].changed, diffs[-1].vanished, diffs[-1].new) == (len(again[::20]), 5, 0)
+    got = _bars(market_db)
+    expected = again[got.columns].sort_values(["symbol", "bar_start"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    # The resampled bars follow either way.
+    volume_5m = _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars_5m")[0][0]
+    assert volume_5m == int(again["volume"].sum())
