@@ -7,7 +7,7 @@ the same 1M rows into minute_bars).
 The stream is built in blocks of CHUNK_ROWS rows. Rows of a block whose fields all have the same lengths share
 one byte layout, so each run of such rows is written as a numpy structured array (one typed field per column:
 numpy casts to network byte order while copying). Blocks are small enough that every field of a row is written
-while its cache lines are still in the CPU cache (field by field over 1M rows' 159 MB took 4x longer), and a
+while its cache lines are still in the CPU cache (field by field over 1M rows' 159 MB took 3-4x longer), and a
 COPY can send each block while the next one is built. Blocks with many runs (free text of every length, NULLs
 here and there) are scattered byte by byte instead (copy_binary_scatter.py). Row order is kept.
 """

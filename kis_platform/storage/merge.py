@@ -58,7 +58,10 @@ def stage(conn: psycopg.Connection, table: str, columns: list[str], prepared: li
     conn.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
         sql.Identifier(name), _ids(columns), sql.Identifier(table)))
     copy_rows(conn, sql.Identifier(name), columns, prepared, n_rows)
-    # Without statistics the joins plan badly; the key columns are all the joins need (and the cheapest).
+    # Without statistics the joins plan badly. The key columns are all the joins need, and a 3,000-row sample
+    # plans them as well as the default 30,000, which cost 0.2 s per million staged rows (the row count comes
+    # from the table's size either way). SET LOCAL: until this write's transaction ends.
+    conn.execute("SET LOCAL default_statistics_target = 10")
     conn.execute(sql.SQL("ANALYZE {} ({})").format(sql.Identifier(name), _ids(keys)))
 
 
