@@ -2,8 +2,10 @@
 simulator in real time for N consecutive session minutes.
 
 The simulator's clock runs at real speed from a session instant (the machine's own date may be a weekend), and
-the platform follows it (KIS_PLATFORM_CLOCK=simulator). Latency per minute = when the minute job's run finished
-(rows of every minute asset committed, their checks recorded) minus the bar's end. A minute counts as missed
+the platform follows it (KIS_PLATFORM_CLOCK=simulator). Latency per minute = when the minute's own data was
+committed with its checks recorded (the last success of the watch-list bars, their checks, the futures bars and
+the option board) minus the bar's end; `run_end_*` is when the whole run finished (also the universe slice and
+the option matrices). A minute counts as missed
 when minute_bars has no successful materialization for it by the end.
 """
 
@@ -20,6 +22,12 @@ from kis_platform.bench._platform import Platform, percentile, running_platform
 from kis_platform.calendar import KST
 
 
+# The minute's own data: its watch-list bars (and their checks), futures bars and option board. The run goes on
+# with the universe slice (bars up to 30 minutes old, a background sweep) and the option matrices (derived).
+CRITICAL_STEPS = ("option_chain_snapshots", "futures_minute_bars", "minute_bars", "minute_bars_freshness",
+                  "minute_bars_minute_volume_spike", "minute_bars_stale_feed")
+
+
 def _collect(platform: Platform, first: str, last: str, offset: timedelta) -> dict:
     """Read the runs of the minute job from Dagster's storage."""
     from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
@@ -28,21 +36,27 @@ def _collect(platform: Platform, first: str, last: str, offset: timedelta) -> di
     expected = [k for k in instance.get_dynamic_partitions(SESSION_MINUTES.name) if first <= k <= last]
     done = instance.get_materialized_partitions(dg.AssetKey("minute_bars"))
     runs = instance.get_runs(dg.RunsFilter(job_name="intraday_minute_job", statuses=[dg.DagsterRunStatus.SUCCESS]))
-    latencies = {}
+    latencies, run_ends = {}, {}
     for run in runs:
         key = run.tags.get("dagster/partition")
         stats = instance.get_run_stats(run.run_id)
-        if key in expected and stats.end_time and key not in latencies:
-            bar_end_real = parse_minute_key(key) + timedelta(minutes=1) - offset
-            latencies[key] = stats.end_time - bar_end_real.timestamp()
+        if key not in expected or not stats.end_time or key in run_ends:
+            continue
+        bar_end_real = (parse_minute_key(key) + timedelta(minutes=1) - offset).timestamp()
+        run_ends[key] = stats.end_time - bar_end_real
+        done_at = {e.step_key: e.timestamp for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)}
+        if all(step in done_at for step in CRITICAL_STEPS):
+            latencies[key] = max(done_at[step] for step in CRITICAL_STEPS) - bar_end_real
     failed = instance.get_runs(dg.RunsFilter(job_name="intraday_minute_job", statuses=[dg.DagsterRunStatus.FAILURE]))
-    lat = list(latencies.values())
+    lat, ends = list(latencies.values()), list(run_ends.values())
     return {
         "expected_partitions": len(expected), "missed_partitions": len([k for k in expected if k not in done]),
         "runs_succeeded": len(runs), "runs_failed": len(failed),
         "latency_p50_s": round(statistics.median(lat), 2) if lat else None,
         "latency_p95_s": round(percentile(lat, 0.95), 2) if lat else None,
         "latency_max_s": round(max(lat), 2) if lat else None,
+        "run_end_p50_s": round(statistics.median(ends), 2) if ends else None,
+        "run_end_p95_s": round(percentile(ends, 0.95), 2) if ends else None,
     }
 
 
@@ -69,6 +83,7 @@ def run(argv: list[str]) -> dict:
         figures = _collect(platform, first.strftime("%Y-%m-%d-%H:%M"), last.strftime("%Y-%m-%d-%H:%M"), offset)
     figures.update(minutes=args.minutes, home=str(platform.home))
     print(f"minutes expected {figures['expected_partitions']}, missed {figures['missed_partitions']}, "
-          f"runs ok {figures['runs_succeeded']}, failed {figures['runs_failed']}; latency bar end -> run done: "
-          f"p50 {figures['latency_p50_s']} s, p95 {figures['latency_p95_s']} s, max {figures['latency_max_s']} s")
+          f"runs ok {figures['runs_succeeded']}, failed {figures['runs_failed']}; latency bar end -> minute's rows and "
+          f"checks: p50 {figures['latency_p50_s']} s, p95 {figures['latency_p95_s']} s, max {figures['latency_max_s']} s;"
+          f" bar end -> run done: p50 {figures['run_end_p50_s']} s, p95 {figures['run_end_p95_s']} s")
     return figures
