@@ -19,11 +19,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from kis_platform.storage.copy_binary_columns import (
-    EncodedColumn,
-    encoded_column,
-    supported,
-)
+from kis_platform.storage.copy_binary_columns import EncodedColumn, encoded_column, supported
 from kis_platform.storage.copy_binary_scatter import scatter_rows
 from kis_platform.storage.prepared_column import Prepared
 

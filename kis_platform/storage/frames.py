@@ -11,13 +11,7 @@ import pandas as pd
 
 from kis_platform.storage import column_numbers, column_text, column_times
 from kis_platform.storage.prepared_column import Prepared, python_value, take
-from kis_platform.storage.table_info import (
-    ColumnInfo,
-    TableInfo,
-    WriteError,
-    column_error,
-    table_info,
-)
+from kis_platform.storage.table_info import ColumnInfo, TableInfo, WriteError, column_error, table_info
 
 __all__ = ["ColumnInfo", "Prepared", "TableInfo", "WriteError", "check_columns", "check_keys", "prepare_column",
            "prepare_frame", "python_value", "table_info", "take"]

@@ -52,6 +52,14 @@ def _differs(columns: Sequence[str], left: str, right: str) -> sql.Composable:
     return sql.SQL("({}) IS DISTINCT FROM ({})").format(_ids(columns, left + "."), _ids(columns, right + "."))
 
 
+def _on_conflict(keys: Sequence[str], updates: Sequence[str]) -> sql.Composable:
+    # Covers a concurrent writer inserting the same key after this write looked.
+    action = sql.SQL("DO NOTHING") if not updates else sql.SQL("DO UPDATE SET {} WHERE {}").format(
+        sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates),
+        _differs(updates, "t", "EXCLUDED"))
+    return sql.SQL("ON CONFLICT ({}) {}").format(_ids(keys), action)
+
+
 def stage(conn: psycopg.Connection, table: str, columns: list[str], prepared: list[Prepared], n_rows: int,
           keys: Sequence[str], name: str = STAGE) -> None:
     """COPY the rows into a TEMP table shaped like the target's columns (dropped at commit)."""
@@ -65,19 +73,21 @@ def stage(conn: psycopg.Connection, table: str, columns: list[str], prepared: li
     conn.execute(sql.SQL("ANALYZE {} ({})").format(sql.Identifier(name), _ids(keys)))
 
 
-def changed_share(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
-                  prepared: list[Prepared], n_rows: int) -> float:
-    """Share of an evenly spread sample of the rows that is stored with other values (one index probe each)."""
+def stale_share(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
+                compared: Sequence[str], prepared: list[Prepared], n_rows: int) -> float:
+    """Share of an evenly spread sample of the rows that the table does not hold yet with the same `compared`
+    values (new keys or changed rows: what a write must write). One index probe per sampled row."""
     rows = np.unique(np.linspace(0, n_rows - 1, num=min(n_rows, PROBE_ROWS)).astype(np.int64))
     stage(conn, table, columns, take(prepared, rows), len(rows), keys, name=PROBE)
-    values = [c for c in columns if c not in keys]
-    # LATERAL … LIMIT 1: one index probe per sampled row; a plain join may hash the whole table instead.
-    changed = conn.execute(sql.SQL(
-        "SELECT count(*) FROM {p} s, LATERAL (SELECT 1 FROM {t} t WHERE {match} AND {differs} LIMIT 1) c").format(
+    compared = [c for c in compared if c not in keys]
+    # LATERAL … LIMIT 1 forces the per-row index probe; a plain join may hash the whole table instead.
+    stale = conn.execute(sql.SQL(
+        "SELECT count(*) FROM {p} s LEFT JOIN LATERAL (SELECT true AS same FROM {t} t WHERE {match} AND NOT "
+        "{differs} LIMIT 1) c ON true WHERE c.same IS NULL").format(
         p=sql.Identifier(PROBE), t=sql.Identifier(table), match=_match(keys, "t", "s"),
-        differs=_differs(values, "t", "s"))).fetchone()[0]
+        differs=_differs(compared, "t", "s"))).fetchone()[0]
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(PROBE)))
-    return changed / len(rows)
+    return stale / len(rows)
 
 
 def diff(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
@@ -123,13 +133,23 @@ def apply_diff(conn: psycopg.Connection, table: str, columns: list[str], keys: S
             t=t, d=d, match=_match(keys, "t", "d"),
             sets=sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c)) for c in updates)))
     if found.new:
-        # ON CONFLICT covers a concurrent writer inserting the same key since the diff was taken.
-        action = sql.SQL("DO NOTHING") if not updates else sql.SQL("DO UPDATE SET {} WHERE {}").format(
-            sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates),
-            _differs(updates, "t", "EXCLUDED"))
         conn.execute(sql.SQL("INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {d} WHERE _change = 'new' "
-                             "ON CONFLICT ({keys}) {action}").format(
-            t=t, d=d, cols=_ids(columns), keys=_ids(keys), action=action))
+                             "{on_conflict}").format(t=t, d=d, cols=_ids(columns), on_conflict=_on_conflict(keys, updates)))
+
+
+def apply_direct(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
+                 update_columns: Sequence[str]) -> None:
+    """Update and insert straight from STAGE, for writes that change most of their rows: listing them in DIFF
+    first would copy them once more (upserting 1M changed minute bars: 15-21 s direct, 20-40 s through DIFF)."""
+    t, st = sql.Identifier(table), sql.Identifier(STAGE)
+    updates = [c for c in update_columns if c not in keys]
+    if updates:
+        conn.execute(sql.SQL("UPDATE {t} t SET {sets} FROM {s} s WHERE {match} AND {differs}").format(
+            t=t, s=st, match=_match(keys, "t", "s"), differs=_differs(updates, "t", "s"),
+            sets=sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(sql.Identifier(c)) for c in updates)))
+    conn.execute(sql.SQL("INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {s} s WHERE NOT EXISTS "
+                         "(SELECT 1 FROM {t} t WHERE {match}) {on_conflict}").format(
+        t=t, s=st, cols=_ids(columns), match=_match(keys, "t", "s"), on_conflict=_on_conflict(keys, updates)))
 
 
 def diff_span(conn: psycopg.Connection, time_column: str) -> tuple[Any, Any, list[str] | None]:

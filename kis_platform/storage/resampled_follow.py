@@ -40,6 +40,17 @@ def follow_diff(conn: psycopg.Connection, table: str, time_column: str | None, f
     _refresh(conn, first, last + pd.Timedelta(microseconds=1), symbols)
 
 
+def follow_rows(conn: psycopg.Connection, table: str, df: pd.DataFrame) -> None:
+    """After rows were written straight from the stage: recompute the buckets from their first to last time,
+    for their symbols."""
+    time_column = RESAMPLED_FROM.get(table)
+    if time_column is None or time_column not in df.columns or df.empty:
+        return
+    times = df[time_column]
+    symbols = sorted(df["symbol"].unique()) if "symbol" in df.columns else None
+    _refresh(conn, times.min(), times.max() + pd.Timedelta(microseconds=1), symbols)
+
+
 def _refresh(conn: psycopg.Connection, start: Any, end: Any, symbols: Sequence[str] | None) -> None:
     available = conn.execute(
         "SELECT to_regprocedure('refresh_resampled_bars(timestamptz, timestamptz, text[])') IS NOT NULL"

@@ -132,7 +132,7 @@ def test_connection_killed_during_copy_keeps_previous_partition(
     before = _bars(market_db)
     if path == "delete_copy":  # as if the sample had found most stored rows changed: DELETE, then COPY
         monkeypatch.setattr(writer_module, "REWRITE_MIN_ROWS", 0)
-        monkeypatch.setattr(writer_module.merge, "changed_share", lambda *args: 1.0)
+        monkeypatch.setattr(writer_module.merge, "stale_share", lambda *args: 1.0)
 
     # Stream the next rewrite in small blocks and kill the backend once the first block is on the wire.
     monkeypatch.setattr(copy_in, "CHUNK_ROWS", 64)
@@ -294,3 +294,26 @@ def test_sampled_rewrite_and_merge_leave_the_same_rows(
     # The resampled bars follow either way.
     volume_5m = _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars_5m")[0][0]
     assert volume_5m == int(again["volume"].sum())
+
+
+@pytest.mark.parametrize(("changed_every", "direct"), [(0, False), (20, False), (1, True)])
+def test_sampled_upsert_paths_store_the_same_rows(
+    writer: MarketWriter, market_db: str, monkeypatch: pytest.MonkeyPatch, changed_every: int, direct: bool
+) -> None:
+    """Upserts changing most rows update straight from the stage; others list the differences first."""
+    monkeypatch.setattr(writer_module, "REWRITE_MIN_ROWS", 0)
+    calls = []
+    original = writer_module.merge.apply_direct
+    monkeypatch.setattr(writer_module.merge, "apply_direct", lambda *a: calls.append(1) or original(*a))
+    first = minute_bars(D1, SYMBOLS, minutes=60, seed=1)
+    writer.upsert("minute_bars", first.iloc[:175], ["symbol", "bar_start"])  # all new: straight from the stage
+    assert calls == [1]
+    again = first.copy()  # the last 5 rows are new
+    if changed_every:
+        again.loc[again.index[:175:changed_every], "volume"] += 1
+    writer.upsert("minute_bars", again, ["symbol", "bar_start"])
+    assert len(calls) == 1 + direct
+    got = _bars(market_db)
+    expected = again[got.columns].sort_values(["symbol", "bar_start"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars_5m")[0][0] == int(again["volume"].sum())
