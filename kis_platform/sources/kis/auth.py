@@ -115,7 +115,7 @@ class TokenLease:
                 if self._usable(tok):
                     return tok  # type: ignore[return-value]
                 last = float(os.pread(fd, 32, 0).decode().strip() or 0)
-                wait = last + self.min_interval_s - time.time()
+                wait = min(self.min_interval_s, last + self.min_interval_s - time.time())  # stamps are rounded to ms
                 if wait > 0:
                     log.info("KIS token: waiting %.1f s for the one-per-minute issuance window", wait)
                     self._sleep(wait)
@@ -125,6 +125,10 @@ class TokenLease:
                 except TokenIssueTooSoon:
                     log.warning("KIS token: tokenP answered EGW00133 (issued elsewhere within a minute); retrying")
                     continue
+                finally:
+                    # KIS counts the minute from when the request reached it, after the stamp above: a wait
+                    # measured from that stamp fell a few ms short and cost a second minute (EGW00133).
+                    os.pwrite(fd, f"{time.time():<32.3f}".encode(), 0)
                 tok = IssuedToken(tok.value, tok.expires_at, tok.issued_at or time.time())
                 self._write(tok)
                 self.issuances += 1
