@@ -117,7 +117,7 @@ def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.
     symbol = sql.SQL("")
     if len(names) > 1 and len(widths) == 1:
         symbol, kinds = sql.SQL("symbol, "), [("symbol", f"S{widths.pop()}")]
-    elif len(names) > 1:
+    elif len(names) != 1:
         symbol = sql.SQL("array_position({}::text[], symbol)::int2, ").format(sql.Literal(names))
         kinds = [("symbol", "int2")]
     source = sql.SQL("CASE source {} END::int2").format(sql.SQL(" ").join(
@@ -135,7 +135,7 @@ def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.
     n = len(cols["open"])
     if len(names) == 1:
         cols["symbol"] = np.full(n, names[0], dtype=object)
-    elif kinds[0][1] == "int2":
+    elif kinds[0] == ("symbol", "int2"):
         cols["symbol"] = np.asarray(names, dtype=object)[cols["symbol"] - 1]
     else:
         raw = cols["symbol"]

@@ -102,6 +102,11 @@ def test_minute_bars_round_trip(market_db: str, analyst: str) -> None:
         assert got[column].tolist() == expected[column].tolist()
     assert np.isnan(got["turnover_krw"]).sum() == 1
     assert set(got["source"]) == {"SIM_KIS"}
+    # Codes of other lengths are sent as positions instead of bytes; one code is not sent at all: same frame.
+    pd.testing.assert_frame_equal(query.bars(["0037T0", "005930", "NOPE"], D1, D2, dsn=analyst), got)
+    one = query.bars("005930", D1, D2, dsn=analyst)
+    pd.testing.assert_frame_equal(one, got[got["symbol"] == "005930"].reset_index(drop=True))
+    assert query.bars([], D1, D2, dsn=analyst).columns.tolist() == got.columns.tolist()
     # A window in the middle of a day, end exclusive.
     part = query.bars("005930", dt.datetime(2025, 3, 4, 9, 10), dt.datetime(2025, 3, 4, 9, 20), dsn=analyst)
     assert part["bar_start"].min() >= pd.Timestamp("2025-03-04 09:10", tz=KST)
