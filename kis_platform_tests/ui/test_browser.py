@@ -67,7 +67,8 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1800, "height": 1100})  # type: ignore[attr-defined]
+    # tall enough that the whole graph (about 20 assets in six groups) fits at the zoom the UI picks on load
+    context = browser.new_context(viewport={"width": 2400, "height": 2400})  # type: ignore[attr-defined]
     yield context.new_page()
     context.close()
 
