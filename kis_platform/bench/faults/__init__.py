@@ -21,7 +21,7 @@ SOURCE_START = datetime(2026, 11, 18, 9, 31, tzinfo=KST)
 LIVE_START = datetime(2026, 11, 20, 10, 0, 5, tzinfo=KST)  # first live minute: 09:59
 # Sensors the scenarios rely on; the rest are turned off for the bench (see docs/reliability.md).
 KEEP_SENSORS = ("every_session_minute", "every_simulated_minute", "repair_missed_minutes", "trading_calendar_daily",
-                "quality_issue_mirror")
+                "quality_issue_mirror", "rescue_stranded_retries")
 
 
 def run(argv: list[str]) -> dict:

@@ -37,6 +37,8 @@ def how(run: dg.DagsterRun) -> str:
         return f"run retry #{run.tags['dagster/retry_number']}"
     if run.tags.get("kis_platform/trigger") == "repair":
         return "repair sensor"
+    if run.tags.get("kis_platform/trigger") == "retry-rescue":
+        return "retry rescue sensor (Dagster's retry daemon missed the failure)"
     if run.tags.get("dagster/sensor_name"):
         return f"sensor {run.tags['dagster/sensor_name']}"
     return "launched from the UI (GraphQL)"

@@ -21,6 +21,7 @@ from kis_platform.settings import REPO_ROOT, load_settings
 
 LOCATION = "kis_platform"
 MINUTE_JOB = "intraday_minute_job"
+RESCUES = "kis_platform/rescues"  # tag of a rerun by rescue_stranded_retries
 TERMINAL = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
           dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -162,13 +163,20 @@ class LivePlatform:
             runs = [r for k in keys for r in self.runs(job, k)]
             if not runs or any(r.status not in TERMINAL for r in runs):
                 return False
-            # A failed run is settled once the retry daemon has said it will not retry it, or has retried it.
+            # A failed run is settled once the retry daemon has said it will not retry it, or it was retried
+            # (by the daemon, or by rescue_stranded_retries when the daemon missed it).
             pending = [r for r in runs if r.status == dg.DagsterRunStatus.FAILURE
                        and r.tags.get("dagster/will_retry") != "false"
-                       and not any(x.parent_run_id == r.run_id for x in runs)]
-            return not pending
+                       and not any(x.parent_run_id == r.run_id or x.tags.get(RESCUES) == r.run_id for x in runs)]
+            # ...or when nothing has retried it for three minutes: then the tally shows what is missing.
+            return not [r for r in pending if self._ended_ago(r.run_id) < 180]
 
         wait_for(f"runs of {job} for {sorted(keys)} settled", settled, timeout, every=2)
+
+    def _ended_ago(self, run_id: str) -> float:
+        assert self.instance is not None
+        record = self.instance.get_run_record_by_id(run_id)
+        return time.time() - record.end_time if record and record.end_time else 0.0
 
     def materialized(self, asset: str, keys: Iterable[str]) -> set[str]:
         assert self.instance is not None
@@ -193,19 +201,21 @@ class LivePlatform:
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[key]), limit=1, ascending=True)
         return self.instance.get_run_by_id(records.records[0].run_id) if records.records else None
 
-    def let_repair(self, key: str, after: int = 3) -> list[str]:
-        """Move the session `after` + 1 minutes past `key` at once, so the repair sensor (which takes minutes
-        closed more than three minutes ago) reaches `key`; the minutes jumped over are missed as well and repaired
-        with it. Returns `key` and the minutes after it, once all are materialized and no minute run is left."""
+    def let_repair(self, key: str) -> list[str]:
+        """Move the session on until the repair sensor (which takes minutes closed more than three minutes
+        ago) has reached `key`: first to three minutes after it (the minute trigger takes `key`+2, `key`+1 is
+        jumped over), then one more (the trigger takes `key`+3, the sensor `key`+1). Returns `key` and the three
+        minutes after it, once all are materialized and no minute run is left."""
         from datetime import timedelta
 
         from kis_platform.defs.partitions import minute_key, parse_minute_key
 
         start = parse_minute_key(key)
-        keys = [minute_key(start + timedelta(minutes=i)) for i in range(after + 1)]
-        self.stage.sim.fixed(start + timedelta(minutes=after + 1, seconds=5))
-        wait_for(f"minutes {keys[0]}…{keys[-1]} materialized",
-                 lambda: self.materialized("minute_bars", keys) == set(keys), 900, every=3)
+        keys = [minute_key(start + timedelta(minutes=i)) for i in range(4)]
+        for step, done in ((3, keys[:1]), (4, keys)):
+            self.stage.sim.fixed(start + timedelta(minutes=step, seconds=5))
+            wait_for(f"minutes {done[0]}…{done[-1]} materialized",
+                     lambda done=done: self.materialized("minute_bars", done) == set(done), 900, every=3)
         self.wait_idle()
         return keys
 
@@ -214,6 +224,18 @@ class LivePlatform:
         assert self.instance is not None
         wait_for("minute runs finished", lambda: not self.instance.get_runs(  # type: ignore[union-attr]
             dg.RunsFilter(job_name=MINUTE_JOB, statuses=ACTIVE)), timeout, every=2)
+
+    def steps_running(self, run_ids: Iterable[str], step: str) -> list[str]:
+        """The runs among `run_ids` whose `step` has started and not finished."""
+        assert self.instance is not None
+        kinds = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+        running = []
+        for run_id in run_ids:
+            events = [r.dagster_event for r in self.instance.all_logs(run_id, of_type=kinds)
+                      if r.dagster_event and r.dagster_event.step_key == step]
+            if events and all(e.event_type == dg.DagsterEventType.STEP_START for e in events):
+                running.append(run_id)
+        return running
 
     def pool_slots_of(self, run_id: str, pool: str = "kis_api") -> list[str]:
         """Steps of `run_id` holding a slot of `pool`."""

@@ -20,7 +20,7 @@ from kis_platform.bench.faults.database import (
     _first,
 )
 from kis_platform.bench.faults.evidence import how
-from kis_platform.bench.faults.live import MINUTE_JOB, LivePlatform, wait_for
+from kis_platform.bench.faults.live import MINUTE_JOB, RESCUES, LivePlatform, wait_for
 from kis_platform.bench.faults.reference import Reference
 from kis_platform.bench.faults.tally import Tally, tally_days, tally_minutes
 from kis_platform.defs.partitions import minute_key, parse_minute_key
@@ -69,11 +69,12 @@ def launched_twice(lp: LivePlatform, ref: Reference, day: date) -> Tally:
         tally.broken = "the two writes never overlapped: the race was not exercised"
     runs = lp.runs(DAILY_JOB, key)
     failed = [r for r in runs if r.status == dg.DagsterRunStatus.FAILURE]
-    retried = [r for r in runs if r.tags.get("dagster/retry_number") and r.status == dg.DagsterRunStatus.SUCCESS]
+    retried = [r for r in runs if (r.tags.get("dagster/retry_number") or r.tags.get(RESCUES))
+               and r.status == dg.DagsterRunStatus.SUCCESS]
     if not failed:
         tally.repaired_by = "none needed (both writes committed the same rows)"
     else:  # nothing was missing: the first write stood; the loser's failure is what a person sees
-        tally.repaired_by = ("first write stood; the failed run's run retry rewrote the same rows" if retried
+        tally.repaired_by = ("first write stood; the failed run's retry rewrote the same rows" if retried
                              else "first write stood; the failed run was not retried")
     tally.counters = {"runs_failed": len(failed), "retries_ok": len(retried), "held_together": together}
     return tally
@@ -81,16 +82,19 @@ def launched_twice(lp: LivePlatform, ref: Reference, day: date) -> Tally:
 
 def daemon_down(lp: LivePlatform, ref: Reference, first: str, down_minutes: int, speed: float,
                 tail_minutes: int = 2) -> Tally:
-    """The daemon stops just after minute `first` opens; `down_minutes` session minutes pass (the simulated clock
-    runs fast meanwhile: nothing of the platform watches it); the daemon starts again and the session goes on at
-    `speed`. Done when every minute from `first` to `tail_minutes` after the restart has been materialized."""
+    """The daemon is stopped (SIGTERM, as a service manager does) while the run of minute `first` is in the middle
+    of its write; `down_minutes` session minutes then close with no daemon (the simulated clock runs fast
+    meanwhile: nothing of the platform watches it); the daemon starts again and the session goes on at `speed`.
+    Done when every minute from `first` to `tail_minutes` after the restart has been materialized."""
     st = lp.stage
     start = parse_minute_key(first)
-    st.sim.fixed(start + timedelta(seconds=5))  # where the previous scenario left the session
-    lp.stop_daemon()
-    st.sim.accelerated(start + timedelta(seconds=5), 60.0)
+    with pause.gate(st.market_dsn, "minute_bars") as gate:
+        in_flight = lp.step_to(first)
+        _first(gate)
+        lp.stop_daemon()
+    st.sim.accelerated(start + timedelta(minutes=1, seconds=5), 60.0)
     time.sleep(down_minutes)  # 60 simulated seconds per real second
-    resume = start + timedelta(minutes=down_minutes, seconds=5)
+    resume = start + timedelta(minutes=1 + down_minutes, seconds=5)
     st.sim.fixed(resume)
     lp.start_daemon()
     wait_for("daemon heartbeat after restart", lp.daemon_ready, TIMEOUT, every=2)
@@ -103,9 +107,11 @@ def daemon_down(lp: LivePlatform, ref: Reference, first: str, down_minutes: int,
     lp.wait_idle(TIMEOUT)
     tally = tally_minutes(f"daemon stopped {down_minutes} min, restarted", "process", st.market_dsn,
                           ref.minute_bars(st.symbols, keys), st.symbols, keys)
-    missed = keys[:down_minutes]
+    missed = keys[1:down_minutes + 1]
+    in_flight_run = lp.instance.get_run_by_id(in_flight.run_id)  # type: ignore[union-attr]
     tally = _finish(tally, lp, MINUTE_JOB, keys, "minute_bars",
-                    f"{down_minutes} minutes ({missed[0][-5:]}–{missed[-1][-5:]}) closed while the daemon was down")
+                    f"daemon stopped during {first[-5:]}'s write (that run: {in_flight_run.status.value}); "
+                    f"{down_minutes} minutes ({missed[0][-5:]}–{missed[-1][-5:]}) closed while it was down")
     by = Counter(how(run) if (run := lp.materialized_by("minute_bars", k)) else "nothing" for k in missed)
     tally.repaired_by = ", ".join(f"{name} ×{n}" for name, n in by.most_common())
     tally.counters = {"missed": len(missed), "repair_sensor": by.get("repair sensor", 0),
