@@ -35,8 +35,12 @@ def minute_platform(platform: str, sim, instance: dg.DagsterInstance, monkeypatc
     get_settings.cache_clear()
 
 
-def _materialize(instance: dg.DagsterInstance, key: str) -> dg.ExecuteInJobResult:
-    return dg.materialize([minute_bars], instance=instance, resources=build_resources(), partition_key=key)
+LIVE = {"dagster/sensor_name": "every_session_minute"}  # what the live trigger's runs carry
+
+
+def _materialize(instance: dg.DagsterInstance, key: str, tags: dict[str, str] | None = None) -> dg.ExecuteInJobResult:
+    return dg.materialize([minute_bars], instance=instance, resources=build_resources(), partition_key=key,
+                          tags=tags)
 
 
 def _bars(dsn: str) -> list[tuple]:
@@ -94,7 +98,7 @@ def test_after_close_tick_collects_the_futures_tail(minute_platform: str, instan
 
 def test_repair_finds_missed_minutes_after_collection_started(minute_platform: str, instance) -> None:
     assert missing_minutes(instance, datetime(2026, 11, 20, 10, 9, tzinfo=KST)) == []  # nothing collected yet
-    assert _materialize(instance, "2026-11-20-10:01").success
+    assert _materialize(instance, "2026-11-20-10:01", LIVE).success
     missed = missing_minutes(instance, datetime(2026, 11, 20, 10, 9, tzinfo=KST))
     assert missed == ["2026-11-20-10:06", "2026-11-20-10:05", "2026-11-20-10:04", "2026-11-20-10:03",
                       "2026-11-20-10:02"]
@@ -130,10 +134,21 @@ def test_repair_selects_the_assets_each_minute_misses(minute_platform: str, inst
         for m in minutes:
             instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=f"2026-11-20-10:{m}"))
 
-    materialized("minute_bars", "00", "01", "02", "03", "04", "05")
+    assert _materialize(instance, "2026-11-20-10:00", LIVE).success  # live collection starts at 10:00
+    materialized("minute_bars", "01", "02", "03", "04", "05")
     materialized("futures_minute_bars", "00", "02", "05")
     requests = repair_requests(instance, datetime(2026, 11, 20, 10, 7, 30, tzinfo=KST))
     # due: closed more than two minutes ago (up to 10:04); futures missed 10:01, 10:03, 10:04; stock bars none
     assert {r.partition_key: r.asset_selection for r in requests} == {
         k: [dg.AssetKey("futures_minute_bars")] for k in ("2026-11-20-10:01", "2026-11-20-10:03", "2026-11-20-10:04")}
     assert [r.partition_key for r in requests] == ["2026-11-20-10:04", "2026-11-20-10:03", "2026-11-20-10:01"]
+
+
+def test_a_backfill_is_not_a_gap(minute_platform: str, instance) -> None:
+    """Minutes a person materialized by hand before (or without) the live trigger set off no repairs: only
+    minutes after the live trigger's first minute are gaps."""
+    now = datetime(2026, 11, 20, 10, 9, tzinfo=KST)
+    assert _materialize(instance, "2026-11-20-10:00").success  # a backfill of one minute
+    assert missing_minutes(instance, now) == []  # no live collection yet
+    assert _materialize(instance, "2026-11-20-10:04", LIVE).success  # the live trigger's first minute
+    assert missing_minutes(instance, now) == ["2026-11-20-10:06", "2026-11-20-10:05"]

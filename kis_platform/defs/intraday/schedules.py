@@ -19,6 +19,7 @@ FUTURES = [dg.AssetKey("futures_minute_bars")]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 MINUTE = timedelta(minutes=1)
 AFTER_CLOSE_WINDOW = timedelta(minutes=10)  # a daemon that was down a little while still collects the futures tail
+LIVE_SENSOR = "every_session_minute"
 
 
 def due_minutes(now: datetime, lead_s: float) -> list[datetime]:
@@ -56,7 +57,8 @@ def _after_close_request(instance: dg.DagsterInstance, now: datetime) -> dg.RunR
                          tags={"kis_platform/trigger": "after-close"})
 
 
-@dg.sensor(job=intraday_minute_job, minimum_interval_seconds=1, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(name=LIVE_SENSOR, job=intraday_minute_job, minimum_interval_seconds=1,
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def every_session_minute(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     """Materializes each session minute: the run is launched KIS_MINUTE_PRELAUNCH_S (25 s) before the bar
     closes, so that the run process has started by then; it waits for the close plus KIS_MINUTE_BUFFER_S before
@@ -73,16 +75,24 @@ def every_session_minute(context: dg.SensorEvaluationContext) -> dg.SensorResult
     return dg.SensorResult(run_requests=requests)
 
 
+def live_collection_start(instance: dg.DagsterInstance) -> str | None:
+    """The minute of the first run the live trigger launched: live collection started there. Minutes before it,
+    and minutes a person backfilled on their own, are history a person chose, not gaps."""
+    first = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": LIVE_SENSOR}), limit=1, ascending=True)
+    return first[0].tags.get("dagster/partition") if first else None
+
+
 def missing_minutes(instance: dg.DagsterInstance, now: datetime,
-                    asset: dg.AssetKey = dg.AssetKey("minute_bars")) -> list[str]:
-    """Registered minutes since collection of `asset` started (its first minute ever materialized: older
-    history is a deliberate backfill, not a gap) that closed more than two minutes ago and have no
-    materialization of it. Today's first (newest first), then older days oldest first: those are closest to
-    leaving the source's one-year window."""
+                    asset: dg.AssetKey = dg.AssetKey("minute_bars"), since: str | None = None) -> list[str]:
+    """Registered minutes since live collection of `asset` started (the later of the live trigger's first
+    minute, `since`, and the asset's first materialized minute, for an asset added later) that closed more than
+    two minutes ago and have no materialization of it. Today's first (newest first), then older days oldest
+    first: those are closest to leaving the source's one-year window."""
+    since = since or live_collection_start(instance)
     done = instance.get_materialized_partitions(asset)
-    if not done:
+    if since is None or not done:
         return []
-    first, horizon = min(done), minute_key(now - timedelta(minutes=3))
+    first, horizon = max(since, min(done)), minute_key(now - timedelta(minutes=3))
     keys = [k for k in instance.get_dynamic_partitions(SESSION_MINUTES.name)
             if first <= k <= horizon and k not in done]
     in_flight = {r.tags.get("dagster/partition") for r in instance.get_runs(
@@ -95,9 +105,12 @@ def missing_minutes(instance: dg.DagsterInstance, now: datetime,
 
 def repair_requests(instance: dg.DagsterInstance, now: datetime, batch: int = REPAIR_BATCH) -> list[dg.RunRequest]:
     """Runs for up to `batch` missed minutes, each selecting the refetchable assets that miss it."""
+    since = live_collection_start(instance)
+    if since is None:
+        return []
     missing: dict[str, list[dg.AssetKey]] = {}
     for asset in REPAIRABLE:
-        for key in missing_minutes(instance, now, asset):
+        for key in missing_minutes(instance, now, asset, since):
             missing.setdefault(key, []).append(asset)
     today = now.astimezone(KST).strftime(MINUTE_FORMAT)[:10]
     order = sorted((k for k in missing if k.startswith(today)), reverse=True) + sorted(
