@@ -44,9 +44,16 @@ def _record_history(instance, keys: list[str]) -> None:  # noqa: ANN001
     from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
     from dagster._core.events.log import EventLogEntry
 
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from kis_platform.defs.intraday.schedules import LIVE_SENSOR
     from kis_platform.defs.partitions import SESSION_MINUTES, sync
 
     sync(instance, SESSION_MINUTES, keys)
+    # Live collection started with the first minute (the repair sensor looks for gaps only after it).
+    instance.add_run(DagsterRun(job_name="intraday_minute_job", run_id="bench-history-first-live-run",
+                                status=dg.DagsterRunStatus.SUCCESS,
+                                tags={"dagster/sensor_name": LIVE_SENSOR, "dagster/partition": keys[0]}))
     batch = []
     for key in keys:
         event = DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, "bench_history",
