@@ -61,6 +61,33 @@ def test_stale_feed_and_volume_spike_are_flagged_not_blocked(market_db: str, ins
                     ("stale_feed", "WARN", "2025-03-04", ["000660"])]
 
 
+def test_minute_partitions_check_their_own_minute(market_db: str, instance: dg.DagsterInstance) -> None:
+    """A minute partition's checks read that minute (spike, against the day's median) and the five minutes up to it
+    (frozen feed), not the whole day: the check of 15:00 costs what the check of 09:05 costs."""
+    bars = F.stale_feed(F.minute_bars(minutes=60), "000660", from_row=40)  # 09:40 onwards identical
+    bars.loc[10, "volume"] = 5_000_000  # 005930 at 09:10
+    write_minutes(market_db, bars)
+    keys = ["2025-03-04-09:10", "2025-03-04-09:42", "2025-03-04-09:44"]
+    minutes = dg.StaticPartitionsDefinition(keys)
+    dsn = lambda: market_db
+
+    @dg.asset(name="minute_bars", partitions_def=minutes)
+    def _seeded() -> None:
+        """Stands in for the real asset: the rows were seeded."""
+
+    checks = [stale_feed_check("minute_bars", minutes, dsn_fn=dsn), spike_check("minute_bars", "minute_volume", minutes,
+                                                                             dsn_fn=dsn)]
+    ev = {k: _evaluations(dg.materialize([_seeded, *checks], instance=instance, partition_key=k)) for k in keys}
+    assert not ev[keys[0]]["minute_volume_spike"].passed
+    assert ev[keys[0]]["minute_volume_spike"].metadata["symbols"].value == ["005930"]
+    assert ev[keys[0]]["minute_volume_spike"].metadata["rows_checked"].value == 2  # the minute's two bars
+    assert all(ev[k]["minute_volume_spike"].passed for k in keys[1:])
+    assert ev[keys[0]]["stale_feed"].passed and ev[keys[1]]["stale_feed"].passed  # 09:40-09:42: three bars only
+    stale = ev[keys[2]]["stale_feed"]
+    assert not stale.passed and stale.metadata["symbols"].value == ["000660"]
+    assert stale.metadata["rows_checked"].value == 10  # 09:40-09:44 of two symbols
+
+
 def test_clean_minutes_pass_the_warn_checks(market_db: str, instance: dg.DagsterInstance) -> None:
     write_minutes(market_db, F.minute_bars(minutes=60))
     dsn = lambda: market_db
