@@ -20,14 +20,14 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from kis_platform.bench._platform import Platform, running_platform
-from kis_platform.bench.session_report import coverage_report, present_keys
+from kis_platform.bench.session_report import coverage_report, minute_lag, present_keys
 from kis_platform.calendar import KST, session_bounds
 
 
 def _events(first: datetime, last: datetime) -> list[tuple[datetime, str, dict]]:
     """The faults fired during the session, at simulated instants spread over it."""
     span = last - first
-    at = lambda share: first + span * share  # noqa: E731
+    at = lambda share: first + span * share
     return [(at(0.15), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40}),
             (at(0.40), "token expiry", {"expire_tokens": True}),
             (at(0.55), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40}),
@@ -73,7 +73,7 @@ def run(argv: list[str]) -> dict:
     args = parser.parse_args(argv)
 
     day = date.fromisoformat(args.day)
-    open_at, close_at = session_bounds(day)
+    close_at = session_bounds(day)[1]
     first = datetime.combine(day, datetime.strptime(args.first, "%H:%M").time(), KST)
     last = datetime.combine(day, datetime.strptime(args.last, "%H:%M").time(), KST) if args.last else close_at
     # The futures tail (to 15:45) is collected 16 minutes after the close; run past it.
@@ -84,8 +84,9 @@ def run(argv: list[str]) -> dict:
                           "kis-bench-session-") as platform:
         instance = platform.dagster_instance()
         _wait_for_minutes(instance, day, 600)
-        platform.sim("POST", "clock", {"mode": "accelerated", "now": (first - timedelta(minutes=1)).isoformat(),
-                                       "speed": args.speed})
+        anchor_sim = first - timedelta(minutes=1)
+        platform.sim("POST", "clock", {"mode": "accelerated", "now": anchor_sim.isoformat(), "speed": args.speed})
+        anchor_real = time.time()
         platform.sim("POST", "faults", {"error_5xx_rate": args.error_rate})
         print(f"platform up (UI http://127.0.0.1:{platform.ui_port}); session {first:%H:%M}–{last:%H:%M} of {day} at "
               f"{args.speed:g}× with {args.error_rate:.0%} 5xx, {len(events)} scheduled faults", flush=True)
@@ -108,6 +109,8 @@ def run(argv: list[str]) -> dict:
         platform.sim("POST", "faults/clear")
         stats = platform.sim("GET", "stats")
         report = coverage_report(platform, instance, day, first, last, before_repair)
+        report["lag"] = minute_lag(instance, day, first, last,
+                                   lambda ts: anchor_sim + timedelta(seconds=(ts - anchor_real) * args.speed))
     report.update(day=args.day, first=f"{first:%H:%M}", last=f"{last:%H:%M}", speed=args.speed,
                   error_rate=args.error_rate, faults_fired=fired, repair_s=round(repair_s),
                   wall_s=round(time.monotonic() - started), simulator_stats=stats, home=str(platform.home))
@@ -126,6 +129,10 @@ def _print(report: dict) -> None:
     runs = report["runs"]
     print(f"runs: {runs['succeeded']} succeeded, {runs['failed']} failed, {runs['repair']} repair runs; "
           f"repair took {report['repair_s']} s after the session")
+    lag = report["lag"]
+    print(f"watch-list bars materialized within their minute (simulated clock): {lag['within_the_minute']} of "
+          f"{lag['minutes']}; after the bar's close p50 {lag['lag_p50_sim_s']} s, p95 {lag['lag_p95_sim_s']} s, "
+          f"max {lag['lag_max_sim_s']} s (simulated){'; late: ' + ', '.join(lag['late_sample']) if lag['late_sample'] else ''}")
     verdict = "every expected row present exactly once" if report["complete"] else "NOT complete: see missing"
     print(f"result: {verdict} (coverage at the close {report['coverage_at_close']:.2%}, after repair "
           f"{report['coverage']:.2%})")

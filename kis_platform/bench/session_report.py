@@ -4,6 +4,7 @@ answers (fetched again with the faults off), data set by data set."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import dagster as dg
@@ -17,7 +18,7 @@ OHLCV = ["open", "high", "low", "close", "volume"]
 DRV_MARGIN = timedelta(minutes=15)  # index futures trade 15 minutes before the stock open and after its close
 
 
-def _settings(platform: Platform):  # noqa: ANN202
+def _settings(platform: Platform):
     from kis_platform.settings import get_settings
 
     os.environ.update(platform.market_env())
@@ -174,3 +175,32 @@ def _runs(instance: dg.DagsterInstance) -> dict:
     return {"succeeded": sum(r.status == dg.DagsterRunStatus.SUCCESS for r in runs),
             "failed": sum(r.status == dg.DagsterRunStatus.FAILURE for r in runs),
             "repair": sum(r.tags.get("kis_platform/trigger") == "repair" for r in runs)}
+
+
+def minute_lag(instance: dg.DagsterInstance, day: date, first: datetime, last: datetime,
+               sim_at: Callable[[float], datetime]) -> dict:
+    """How long after each bar closed (in simulated seconds) the minute's watch-list bars were first
+    materialized; `sim_at` turns a real timestamp into the simulator's time. A minute counts as within the
+    minute when that happened before the next bar closed."""
+    from kis_platform.defs.partitions import minute_key
+
+    minutes = [m for m in minute_grid(day) if first <= m <= last]
+    keys = {minute_key(m): m for m in minutes}
+    done: dict[str, float] = {}
+    cursor = None
+    while True:
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("minute_bars"), asset_partitions=list(keys)),
+            limit=1000, cursor=cursor, ascending=True)
+        for record in page.records:
+            key = record.partition_key
+            if key in keys and key not in done:
+                done[key] = (sim_at(record.timestamp) - keys[key] - timedelta(minutes=1)).total_seconds()
+        if not page.has_more:
+            break
+        cursor = page.cursor
+    lags = sorted(done.values())
+    pick = lambda q: round(lags[min(len(lags) - 1, int(q * len(lags)))], 1) if lags else None
+    return {"minutes": len(minutes), "materialized": len(lags), "within_the_minute": sum(v <= 60 for v in lags),
+            "lag_p50_sim_s": pick(0.5), "lag_p95_sim_s": pick(0.95), "lag_max_sim_s": round(lags[-1], 1) if lags else None,
+            "late_sample": sorted(k[-5:] for k, v in done.items() if v > 60)[:10]}
