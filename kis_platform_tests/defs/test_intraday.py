@@ -152,3 +152,13 @@ def test_a_backfill_is_not_a_gap(minute_platform: str, instance) -> None:
     assert missing_minutes(instance, now) == []  # no live collection yet
     assert _materialize(instance, "2026-11-20-10:04", LIVE).success  # the live trigger's first minute
     assert missing_minutes(instance, now) == ["2026-11-20-10:06", "2026-11-20-10:05"]
+
+
+def test_an_accelerated_clock_requests_minutes_further_ahead() -> None:
+    """At 4x the 25 s start-up lead spans 100 simulated seconds: the sensor asks for the next two bars."""
+    from kis_platform.defs.intraday.schedules import due_minutes
+
+    at = datetime(2026, 11, 20, 10, 5, 30, tzinfo=KST)
+    assert [f"{m:%H:%M}" for m in due_minutes(at, 25)] == ["10:04"]
+    assert [f"{m:%H:%M}" for m in due_minutes(at, 30)] == ["10:04", "10:05"]
+    assert [f"{m:%H:%M}" for m in due_minutes(at, 100)] == ["10:04", "10:05", "10:06"]

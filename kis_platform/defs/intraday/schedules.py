@@ -20,15 +20,18 @@ REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate b
 MINUTE = timedelta(minutes=1)
 AFTER_CLOSE_WINDOW = timedelta(minutes=10)  # a daemon that was down a little while still collects the futures tail
 LIVE_SENSOR = "every_session_minute"
+MAX_LEAD_S = 180.0
 
 
 def due_minutes(now: datetime, lead_s: float) -> list[datetime]:
-    """Starts of the bars to request at `now`: the one that just closed, and the one still forming once its
-    close is less than `lead_s` away (its run starts early and waits for the close)."""
+    """Starts of the bars to request at `now`: the one that just closed, and each later one whose close is at
+    most `lead_s` away (its run starts early and waits for the close; on an accelerated clock the lead can span
+    more than a minute)."""
     forming = now.astimezone(KST).replace(second=0, microsecond=0)
-    due = [forming - MINUTE]
-    if (forming + MINUTE - now).total_seconds() <= lead_s:
-        due.append(forming)
+    due, bar = [forming - MINUTE], forming
+    while (bar + MINUTE - now).total_seconds() <= lead_s:
+        due.append(bar)
+        bar += MINUTE
     return due
 
 
@@ -67,8 +70,9 @@ def every_session_minute(context: dg.SensorEvaluationContext) -> dg.SensorResult
     KIS_PLATFORM_CLOCK=simulator)."""
     settings = get_settings()
     now = clock.now(settings)
-    # The lead is real start-up time; on an accelerated simulator clock it spans more simulated seconds.
-    lead_s = min(settings.minute_prelaunch_s * clock.speed(settings), 55.0)
+    # The lead is real start-up time; on an accelerated simulator clock it spans more simulated seconds (at 4x,
+    # 100 s: a run is requested two minutes ahead). Capped well inside the board's EARLY_LIMIT of 5 minutes.
+    lead_s = min(settings.minute_prelaunch_s * clock.speed(settings), MAX_LEAD_S)
     requests = minute_requests(context.instance, now, lead_s)
     if not requests:
         return dg.SkipReason(f"{now:%Y-%m-%d %H:%M:%S} KST: no session minute due")

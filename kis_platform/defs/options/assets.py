@@ -56,7 +56,10 @@ BOARD_FIRST = {"dagster/priority": "10"}
     kinds={"postgres"},
     partitions_def=SESSION_MINUTES,
     check_specs=[schema_check_spec("option_chain_snapshots", SESSION_MINUTES)],
-    pool="kis_api",
+    # Its own pool: the step waits for its minute's last seconds holding a slot, and a run launched ahead of its
+    # minute must not take a kis_api slot from the bar steps of the minute before (the request rate is the
+    # client's shared limiter's, which counts these calls against the kis bucket too).
+    pool="kis_option_board",
     op_tags=BOARD_FIRST,
 )
 def option_chain_snapshots(context: dg.AssetExecutionContext, database: MarketDatabase,
