@@ -117,14 +117,14 @@ def test_repair_finds_missed_minutes_after_collection_started(minute_platform: s
 
 def test_minute_job_reads_the_option_board_before_the_bars(minute_platform: str, instance) -> None:
     """A pre-launched run reaches the minute before the close: the board (live only) is read in the minute's last
-    seconds, and the bar assets, which wait for the close, come after it."""
+    seconds, and the bar assets, which wait for the close, come after it; the matrices (derived) after those."""
     from kis_platform.definitions import defs
 
     result = defs.get_job_def("intraday_minute_job").execute_in_process(
         instance=instance, partition_key="2026-11-20-10:05", raise_on_error=False)
     started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
     assert started.index("option_chain_snapshots") < started.index("minute_bars"), started
-    assert started.index("option_matrices") < started.index("minute_bars"), started
+    assert started.index("option_matrices") > started.index("minute_bars"), started  # derived: after the bars
 
 
 def test_repair_selects_the_assets_each_minute_misses(minute_platform: str, instance) -> None:

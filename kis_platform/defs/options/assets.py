@@ -47,8 +47,10 @@ def _wait_for(start: datetime, key: str) -> datetime:
 
 
 # The minute job runs its steps one after another: the board goes first, in its minute's last seconds, while
-# the bar assets wait for the close.
+# the bar assets wait for the close. The matrices, derived from the board, come after the bars: when the board
+# finished late they took the 3 s right after the close, ahead of the futures and bars (bench intraday).
 BOARD_FIRST = {"dagster/priority": "10"}
+AFTER_THE_BARS = {"dagster/priority": "-1"}
 
 
 @dg.asset(
@@ -107,7 +109,7 @@ PREVIEW = ["underlying_symbol", "metric_type", "atm_strike", "c_itm1", "c_atm", 
     kinds={"postgres"},
     partitions_def=SESSION_MINUTES,
     deps=[option_chain_snapshots],
-    op_tags=BOARD_FIRST,
+    op_tags=AFTER_THE_BARS,
 )
 def option_matrices(context: dg.AssetExecutionContext, database: MarketDatabase) -> dg.MaterializeResult:
     """The user's option matrices: for each expiry (`underlying_symbol` like 202612_KOSPI200) and metric (price,
