@@ -18,13 +18,9 @@ from typing import Any
 import httpx
 
 from kis_platform.simulator.server import wait_ready
-from kis_platform.storage.embedded import port_is_free
+from kis_platform.storage.embedded import free_port
 
 BIN = Path(sys.executable).parent
-
-
-def free_port(start: int) -> int:
-    return next(p for p in range(start, start + 1000) if port_is_free(p))
 
 
 def wait_log(path: Path, text: str, proc: subprocess.Popen, seconds: float) -> None:

@@ -11,11 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kis_platform.storage.embedded import EmbeddedPostgres, port_is_free
-
-
-def _free(start: int) -> int:
-    return next(p for p in range(start, start + 1000) if port_is_free(p))
+from kis_platform.storage.embedded import EmbeddedPostgres, free_port
 
 
 def run(argv: list[str]) -> dict:
@@ -23,7 +19,7 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--days", type=int, default=90)
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="kis-bench-daily-"))
-    server = EmbeddedPostgres(root / "pg", _free(56800)).start()
+    server = EmbeddedPostgres(root / "pg", free_port(56800)).start()
     from kis_platform.simulator import SimConfig, run_in_thread
 
     with run_in_thread(SimConfig()) as sim:

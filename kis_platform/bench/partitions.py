@@ -25,7 +25,7 @@ from kis_platform import calendar
 from kis_platform.calendar import KST
 from kis_platform.settings import REPO_ROOT
 from kis_platform.storage.database import create_database_if_missing, dagster_storage_url
-from kis_platform.storage.embedded import EmbeddedPostgres, port_is_free
+from kis_platform.storage.embedded import EmbeddedPostgres, free_port
 
 BIN = Path(sys.executable).parent
 STATUS_QUERY = """query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode {
@@ -33,10 +33,6 @@ STATUS_QUERY = """query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { .
   assetPartitionStatuses { __typename
     ... on DefaultPartitionStatuses { materializedPartitions failedPartitions unmaterializedPartitions
                                       materializingPartitions } } } } }"""
-
-
-def _free(start: int) -> int:
-    return next(p for p in range(start, start + 1000) if port_is_free(p))
 
 
 def _record_history(instance, keys: list[str]) -> None:  # noqa: ANN001
@@ -82,7 +78,7 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--days", type=int, default=365, help="calendar days of minute history (default 365)")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="kis-bench-partitions-"))
-    server = EmbeddedPostgres(root / "pg", _free(56700)).start()
+    server = EmbeddedPostgres(root / "pg", free_port(56700)).start()
     web = None
     try:
         create_database_if_missing(server.dsn(), "dagster")
@@ -103,7 +99,7 @@ def run(argv: list[str]) -> dict:
         print(f"recorded {len(keys):,} minute partitions with a materialization each in {time.perf_counter() - t:.0f} s",
               flush=True)
 
-        ui = _free(3400)
+        ui = free_port(3400)
         log = root / "webserver.log"
         web = subprocess.Popen([str(BIN / "dagster-webserver"), "-p", str(ui), "-w", str(REPO_ROOT / "workspace.yaml")],
                                env=dict(os.environ), stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO_ROOT)

@@ -122,10 +122,10 @@ def generate_fresh() -> str:
     import tempfile
 
     from kis_platform.storage.database import create_database_if_missing
-    from kis_platform.storage.embedded import EmbeddedPostgres, port_is_free
+    from kis_platform.storage.embedded import EmbeddedPostgres, free_port
     from kis_platform.storage.migrations import upgrade
 
-    port = next(p for p in range(55700, 55900) if port_is_free(p))
+    port = free_port(55700, 200)
     with tempfile.TemporaryDirectory(prefix="kis-datadict-") as root:
         server = EmbeddedPostgres(root=Path(root), port=port).start()
         try:

@@ -72,6 +72,17 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def free_port(start: int, span: int = 800) -> int:
+    """A free loopback port in [start, start + span), tried in random order: processes started side by side
+    (parallel test suites, benches) then rarely pick the same one between the check and the bind."""
+    import random
+
+    for port in random.sample(range(start, start + span), span):
+        if port_is_free(port):
+            return port
+    raise RuntimeError(f"no free port in {start}…{start + span - 1}")
+
+
 @dataclass
 class EmbeddedPostgres:
     """One PostgreSQL server whose data lives in `root/data`."""

@@ -8,14 +8,10 @@ import sys
 from pathlib import Path
 
 from kis_platform.settings import REPO_ROOT
-from kis_platform.storage.embedded import port_is_free
+from kis_platform.storage.embedded import free_port  # noqa: F401 - the tests' port picker
 
 BIN = Path(sys.executable).parent
 PLATFORM_VARS = ("KIS_", "DATABASE_URL", "DAGSTER_", "KRX_")
-
-
-def free_port(start: int) -> int:
-    return next(p for p in range(start, start + 500) if port_is_free(p))
 
 
 def platform_env(home: Path, **extra: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ import dagster as dg
 import httpx
 import psutil
 
-from kis_platform.bench.faults.stage import Stage, free_port, platform_env
+from kis_platform.bench.faults.stage import Stage, platform_env
+from kis_platform.storage.embedded import free_port
 from kis_platform.launcher import BIN, Child, Supervisor, prepare_dagster_home
 from kis_platform.settings import REPO_ROOT, load_settings
 

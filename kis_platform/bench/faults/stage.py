@@ -21,20 +21,11 @@ from kis_platform.simulator import start_process, wait_ready
 from kis_platform.storage.embedded import (
     EmbeddedPostgres,
     EmbeddedPostgresError,
-    port_is_free,
+    free_port,
 )
 
 SEED = 20261120  # the simulator's default seed; the reference market is built from the same one
 PLATFORM_VARS = ("KIS_", "DATABASE_URL", "DAGSTER_", "KRX_")
-
-
-def free_port(start: int) -> int:
-    import random
-
-    for port in random.sample(range(start, start + 800), 800):
-        if port_is_free(port):
-            return port
-    raise RuntimeError(f"no free port in {start}…{start + 800}")
 
 
 def _server(root: Path, start: int) -> EmbeddedPostgres:
