@@ -21,7 +21,7 @@ import psutil
 from kis_platform.settings import REPO_ROOT, Settings
 from kis_platform.storage.admin import migrate
 from kis_platform.storage.database import dagster_storage_url, ensure_database
-from kis_platform.storage.embedded import port_is_free, unwritable_reason
+from kis_platform.storage.embedded import free_port, port_is_free, unwritable_reason
 
 BIN = Path(sys.executable).parent
 
@@ -111,6 +111,33 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def _wait_port(port: int, child: Child, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise LaunchError(f"{child.name} exited during start-up: {_tail(child.log)} (log: {child.log})")
+        if not port_is_free(port):
+            return
+        time.sleep(0.3)
+    raise LaunchError(f"{child.name} did not listen on port {port} within {seconds:.0f} s (log: {child.log})")
+
+
+def start_code_server(supervisor: Supervisor, dagster_home: Path, seconds: float = 180) -> Path:
+    """The code location served by `kis_platform.code_server` (warm run workers) on a free loopback port; returns
+    the workspace file that points the webserver and the daemon at it. The code server binds its port only once the
+    definitions loaded, so a definitions error stops here with the code server's own message."""
+    from kis_platform.code_server import LOCATION_NAME
+
+    port = free_port(14000)
+    child = supervisor.start("code-server", [str(BIN / "python"), "-m", "kis_platform.code_server",
+                                             "--host", "127.0.0.1", "--port", str(port)])
+    _wait_port(port, child, seconds)
+    workspace = dagster_home / "workspace.yaml"
+    workspace.write_text("# Written by kis-platform up: the code server it started (kis_platform.code_server).\n"
+                         f"load_from:\n  - grpc_server: {{host: 127.0.0.1, port: {port}, location_name: {LOCATION_NAME}}}\n")
+    return workspace
+
+
 def _wait_http(url: str, child: Child, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -180,7 +207,7 @@ def _serve(settings: Settings, supervisor: Supervisor, with_simulator: bool) -> 
                 print(f"simulator: KIS and KRX APIs at http://127.0.0.1:{settings.sim_port}")
             else:
                 print("simulator: not available yet in this version; sim-mode assets will fail to reach the source")
-        workspace = str(REPO_ROOT / "workspace.yaml")
+        workspace = str(start_code_server(supervisor, settings.dagster_home))
         web = supervisor.start("webserver", [str(BIN / "dagster-webserver"), "-h", settings.ui_host,
                                              "-p", str(settings.ui_port), "-w", workspace])
         supervisor.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", workspace])

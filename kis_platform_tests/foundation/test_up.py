@@ -66,6 +66,11 @@ def test_up_serves_ui_stops_cleanly_and_reuses_data(tmp_path: Path) -> None:
         _wait_for_ui(first, tmp_path / "up1.log", url)
         assert code_locations(url) == {"kis_platform": None}
         assert "code location kis_platform: loaded" in (tmp_path / "up1.log").read_text()
+        # one code server, whose run workers fork from a process that imported the code location once
+        servers = [p for p in _processes_using(home) if "kis_platform.code_server" in " ".join(p.cmdline())]
+        assert len(servers) == 1, [p.cmdline() for p in _processes_using(home)]
+        forkservers = [" ".join(c.cmdline()) for c in servers[0].children()]
+        assert any("forkserver" in c and "kis_platform.definitions" in c for c in forkservers), forkservers
         # storage queries through the webserver work (regression: psycopg 3 connections closed by dagster-postgres)
         runs = httpx.post(f"{url}/graphql", timeout=60, json={"query": "{ runsOrError { __typename } instance { daemonHealth { allDaemonStatuses { daemonType } } } }"}).json()
         assert "errors" not in runs and runs["data"]["runsOrError"]["__typename"] == "Runs", runs

@@ -17,8 +17,8 @@ import psutil
 
 from kis_platform.bench.faults.stage import Stage, platform_env
 from kis_platform.storage.embedded import free_port
-from kis_platform.launcher import BIN, Child, Supervisor, prepare_dagster_home
-from kis_platform.settings import REPO_ROOT, load_settings
+from kis_platform.launcher import BIN, Child, Supervisor, prepare_dagster_home, start_code_server
+from kis_platform.settings import load_settings
 
 LOCATION = "kis_platform"
 MINUTE_JOB = "intraday_minute_job"
@@ -56,6 +56,7 @@ class LivePlatform:
         self.supervisor: Supervisor | None = None
         self.daemon: Child | None = None
         self.instance: dg.DagsterInstance | None = None
+        self.workspace = ""
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 
@@ -69,9 +70,9 @@ class LivePlatform:
             self.instance = dg.DagsterInstance.get()
             self._register_calendar()
         self.supervisor = Supervisor(self.logs, self.env)
-        workspace = str(REPO_ROOT / "workspace.yaml")
+        self.workspace = str(start_code_server(self.supervisor, settings.dagster_home))
         web = self.supervisor.start("webserver", [str(BIN / "dagster-webserver"), "-h", "127.0.0.1",
-                                                  "-p", str(self.ui_port), "-w", workspace])
+                                                  "-p", str(self.ui_port), "-w", self.workspace])
         wait_for("webserver", lambda: self._answers() or web.process.poll() is not None, 300)
         if web.process.poll() is not None:
             raise RuntimeError(f"webserver exited: {self.log_tail('webserver')}")
@@ -114,8 +115,7 @@ class LivePlatform:
 
     def start_daemon(self) -> None:
         assert self.supervisor is not None
-        self.daemon = self.supervisor.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w",
-                                                       str(REPO_ROOT / "workspace.yaml")])
+        self.daemon = self.supervisor.start("daemon", [str(BIN / "dagster-daemon"), "run", "-w", self.workspace])
 
     def daemon_ready(self) -> bool:
         """The daemon has written a heartbeat since it was (re)started."""
