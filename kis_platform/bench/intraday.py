@@ -36,17 +36,26 @@ def _collect(platform: Platform, first: str, last: str, offset: timedelta) -> di
     expected = [k for k in instance.get_dynamic_partitions(SESSION_MINUTES.name) if first <= k <= last]
     done = instance.get_materialized_partitions(dg.AssetKey("minute_bars"))
     runs = instance.get_runs(dg.RunsFilter(job_name="intraday_minute_job", statuses=[dg.DagsterRunStatus.SUCCESS]))
-    latencies, run_ends = {}, {}
+    # A minute has two runs (futures; the rest): its steps are taken from all of them, each at its first success.
+    done_at: dict[str, dict[str, float]] = {}
+    run_end: dict[str, float] = {}
     for run in runs:
         key = run.tags.get("dagster/partition")
         stats = instance.get_run_stats(run.run_id)
-        if key not in expected or not stats.end_time or key in run_ends:
+        if key not in expected or not stats.end_time:
             continue
+        if "kis_platform/trigger" not in run.tags:  # the live runs; a repair's end is not the minute's
+            run_end[key] = max(run_end.get(key, 0.0), stats.end_time)
+        steps = done_at.setdefault(key, {})
+        for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS):
+            steps[event.step_key] = min(steps.get(event.step_key, event.timestamp), event.timestamp)
+    latencies, run_ends = {}, {}
+    for key, steps in done_at.items():
         bar_end_real = (parse_minute_key(key) + timedelta(minutes=1) - offset).timestamp()
-        run_ends[key] = stats.end_time - bar_end_real
-        done_at = {e.step_key: e.timestamp for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)}
-        if all(step in done_at for step in CRITICAL_STEPS):
-            latencies[key] = max(done_at[step] for step in CRITICAL_STEPS) - bar_end_real
+        if key in run_end:
+            run_ends[key] = run_end[key] - bar_end_real
+        if all(step in steps for step in CRITICAL_STEPS):
+            latencies[key] = max(steps[step] for step in CRITICAL_STEPS) - bar_end_real
     failed = instance.get_runs(dg.RunsFilter(job_name="intraday_minute_job", statuses=[dg.DagsterRunStatus.FAILURE]))
     lat, ends = list(latencies.values()), list(run_ends.values())
     return {

@@ -186,13 +186,18 @@ class LivePlatform:
 
     def step_to(self, key: str) -> dg.DagsterRun:
         """Move the simulated session just past the close of minute `key` (clock fixed at 5 s after it), so the
-        platform's minute trigger launches that minute's run; returns the run."""
+        platform's minute trigger launches that minute's runs; returns the one with the watch-list bars (the
+        futures have a run of their own)."""
         from datetime import timedelta
 
         from kis_platform.defs.partitions import parse_minute_key
 
+        def bars_run() -> dg.DagsterRun | None:
+            return next((r for r in self.runs(MINUTE_JOB, key)
+                         if r.asset_selection is None or dg.AssetKey("minute_bars") in r.asset_selection), None)
+
         self.stage.sim.fixed(parse_minute_key(key) + timedelta(minutes=1, seconds=5))
-        return wait_for(f"minute run for {key}", lambda: next(iter(self.runs(MINUTE_JOB, key)), None), 600)
+        return wait_for(f"minute run for {key}", bars_run, 600)
 
     def materialized_by(self, asset: str, key: str) -> dg.DagsterRun | None:
         """The run of the first materialization of `asset` for partition `key` (that run may have failed in
