@@ -10,7 +10,6 @@ import pytest
 
 from kis_platform.calendar import KST
 from kis_platform.defs.intraday.assets import minute_bars
-from kis_platform.defs.intraday.jobs import MINUTE_ASSETS
 from kis_platform.defs.intraday.schedules import (
     every_session_minute,
     minute_requests,
@@ -67,7 +66,7 @@ def test_minute_partition_stores_closed_bars_once(minute_platform: str, instance
 
 def test_minute_trigger_launches_ahead_of_the_close(minute_platform: str, instance) -> None:
     at = lambda h, m, sec: datetime(2026, 11, 20, h, m, sec, tzinfo=KST)  # noqa: E731
-    keys = lambda now: [r.partition_key for r in minute_requests(instance, now, lead_s=25) if r.run_key == r.partition_key]  # noqa: E731
+    keys = lambda now: [r.run_key for r in minute_requests(instance, now, lead_s=25)]  # noqa: E731
     assert keys(at(10, 6, 0)) == ["2026-11-20-10:05"]  # just closed
     assert keys(at(10, 5, 30)) == ["2026-11-20-10:04"]  # 10:05 still 30 s from its close
     assert keys(at(10, 5, 40)) == ["2026-11-20-10:04", "2026-11-20-10:05"]  # within the lead: launched early
@@ -83,12 +82,8 @@ def test_minute_sensor_follows_the_platform_clock(minute_platform: str, instance
     context = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
     with partition_loading_context(dynamic_partitions_store=instance):
         result = every_session_minute.evaluate_tick(context)  # simulator clock fixed at 10:06:30, 30 s to close
-    assert [r.run_key for r in result.run_requests] == ["2026-11-20-10:05", "2026-11-20-10:05-futures"]
-    assert {r.partition_key for r in result.run_requests} == {"2026-11-20-10:05"}
-    stocks, futures = (set(r.asset_selection) for r in result.run_requests)
-    # together the two runs cover the whole minute job, and the futures are in one of them only
-    assert stocks | futures == set(MINUTE_ASSETS)
-    assert futures == {dg.AssetKey("futures_minute_bars")} and not stocks & futures
+    assert [r.run_key for r in result.run_requests] == ["2026-11-20-10:05"]
+    assert all(r.partition_key == r.run_key for r in result.run_requests)
 
 
 def test_after_close_tick_collects_the_futures_tail(minute_platform: str, instance) -> None:

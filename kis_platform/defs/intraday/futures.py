@@ -109,9 +109,7 @@ def write(database: MarketDatabase, rows: pd.DataFrame) -> int:
     partitions_def=SESSION_MINUTES,
     deps=[trading_calendar],
     check_specs=[schema_check_spec("futures_minute_bars")],
-    # Its own pool: the live futures run starts ahead of its minute and waits for the close holding a slot, which
-    # must not keep the watch-list bars of the same minute from theirs (the request rate is the shared limiter's).
-    pool="kis_futures",
+    pool="kis_api",
     op_tags={"dagster/max_runtime": 300},
 )
 def futures_minute_bars(context: dg.AssetExecutionContext, config: FuturesMinuteConfig, database: MarketDatabase,

@@ -1,4 +1,4 @@
-"""The one job that runs every minute of the session: all minute-level assets, in two runs a minute."""
+"""The one job that runs every minute of the session: all minute-level assets, in one process."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from kis_platform.defs.partitions import SESSION_MINUTES
 MINUTE_ASSETS = [dg.AssetKey(k) for k in ("minute_bars", "futures_minute_bars", "option_chain_snapshots",
                                           "option_matrices", "universe_minute_bars")]
 
-# Two runs a minute (~782 a day; the futures bars in their own, see schedules.py): the in-process executor
-# saves the ~1 s a step process would cost (dagster-notes §1.5), and a lane tag keeps the run out of the
-# backfill slot limit. Run retries (dagster.yaml) relaunch a
+# One run a minute (~391 a day): the in-process executor saves the ~1 s a step process would cost (dagster-notes
+# §1.5), and a lane tag keeps the run out of the backfill slot limit. Run retries (dagster.yaml) relaunch a
 # minute run whose process died, but not one whose step failed: a late option snapshot fails by design and
 # would fail again, and its retries would queue behind the live minutes; refetchable minutes that failed are
 # repair_missed_minutes' (docs/reliability.md).

@@ -10,16 +10,12 @@ import dagster as dg
 
 from kis_platform import calendar, clock
 from kis_platform.calendar import KST
-from kis_platform.defs.intraday.jobs import MINUTE_ASSETS, intraday_minute_job
+from kis_platform.defs.intraday.jobs import intraday_minute_job
 from kis_platform.defs.partitions import MINUTE_FORMAT, SESSION_MINUTES, minute_key
 from kis_platform.settings import get_settings
 
 REPAIRABLE = [dg.AssetKey(k) for k in ("minute_bars", "futures_minute_bars", "universe_minute_bars")]
 FUTURES = [dg.AssetKey("futures_minute_bars")]
-# The in-process executor runs a run's steps one after another: with the futures in the same run, their fetch
-# (about 1.5 s after close + buffer) came before the watch-list bars' every minute (bench intraday, session 4).
-# The futures get a run of their own, which starts cheaply from the code server's warm forkserver.
-STOCK_AND_OPTIONS = [key for key in MINUTE_ASSETS if key not in FUTURES]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 MINUTE = timedelta(minutes=1)
 AFTER_CLOSE_WINDOW = timedelta(minutes=10)  # a daemon that was down a little while still collects the futures tail
@@ -40,13 +36,10 @@ def due_minutes(now: datetime, lead_s: float) -> list[datetime]:
 
 
 def minute_requests(instance: dg.DagsterInstance, now: datetime, lead_s: float) -> list[dg.RunRequest]:
-    """Run requests of the minute job at `now`: for each due minute, one run for the futures bars (run key
-    `<minute>-futures`) and one for everything else (run key = minute), so each minute is requested once."""
-    keys = [key for key in (minute_key(m) for m in due_minutes(now, lead_s))
-            if instance.has_dynamic_partition(SESSION_MINUTES.name, key)]
-    requests = [request for key in keys for request in (
-        dg.RunRequest(partition_key=key, run_key=key, asset_selection=STOCK_AND_OPTIONS),
-        dg.RunRequest(partition_key=key, run_key=f"{key}-futures", asset_selection=FUTURES))]
+    """Run requests of the minute job at `now` (run key = minute, so each minute is requested once)."""
+    requests = [dg.RunRequest(partition_key=key, run_key=key)
+                for key in (minute_key(m) for m in due_minutes(now, lead_s))
+                if instance.has_dynamic_partition(SESSION_MINUTES.name, key)]
     after_close = _after_close_request(instance, now)
     return requests + ([after_close] if after_close else [])
 
@@ -70,8 +63,8 @@ def _after_close_request(instance: dg.DagsterInstance, now: datetime) -> dg.RunR
 @dg.sensor(name=LIVE_SENSOR, job=intraday_minute_job, minimum_interval_seconds=1,
            default_status=dg.DefaultSensorStatus.RUNNING)
 def every_session_minute(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    """Materializes each session minute: two runs (the futures bars, and the rest) are launched
-    KIS_MINUTE_PRELAUNCH_S (25 s) before the bar closes, so that the run processes have started by then; each waits for the close plus KIS_MINUTE_BUFFER_S before
+    """Materializes each session minute: the run is launched KIS_MINUTE_PRELAUNCH_S (25 s) before the bar
+    closes, so that the run process has started by then; it waits for the close plus KIS_MINUTE_BUFFER_S before
     fetching. A tick that comes after the close still requests the minute that just closed; older misses are
     the repair sensor's. Follows the platform clock (the system's, or the simulator's with
     KIS_PLATFORM_CLOCK=simulator)."""
