@@ -7,6 +7,7 @@ work against its simulator (options, minutes, futures, daily bars, flows) and tw
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import socket
@@ -180,6 +181,11 @@ def test_files_and_logs_hold_no_secret(live: LivePlatform) -> None:
     sweep.assert_clean()
 
 
+def _is_loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
 def _platform_processes(live: LivePlatform) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["cmdline", "environ"]):
@@ -242,10 +248,13 @@ def test_every_platform_socket_listens_on_loopback(live: LivePlatform) -> None:
     by_port = {c.laddr.port: c.laddr.ip for c in listening}
     for name, port in live.ports.items():
         assert by_port.get(port) == "127.0.0.1", f"{name} port {port}: {by_port.get(port)}"
-    exposed = {port: ip for port, ip in by_port.items() if ip not in ("127.0.0.1", "::1")}
+    # gRPC (the code server) binds 127.0.0.1 on a dual-stack socket, listed as ::ffff:127.0.0.1: loopback too.
+    exposed = {port: ip for port, ip in by_port.items() if not _is_loopback(ip)}
+    names = {port: name for name, port in live.ports.items()}
     tried = []
     for address in _other_addresses():
-        for name, port in live.ports.items():
+        for port in sorted(by_port):  # every listening socket of the platform, the code server's included
+            name = names.get(port, "listener")
             with socket.socket() as sock:
                 sock.settimeout(3)
                 refused = sock.connect_ex((address, port)) != 0
