@@ -36,7 +36,7 @@ def _collect(platform: Platform, first: str, last: str, offset: timedelta) -> di
     expected = [k for k in instance.get_dynamic_partitions(SESSION_MINUTES.name) if first <= k <= last]
     done = instance.get_materialized_partitions(dg.AssetKey("minute_bars"))
     runs = instance.get_runs(dg.RunsFilter(job_name="intraday_minute_job", statuses=[dg.DagsterRunStatus.SUCCESS]))
-    # A minute has two runs (futures; the rest): its steps are taken from all of them, each at its first success.
+    # A minute may have several runs (a repair, the after-close futures): each step counts at its first success.
     done_at: dict[str, dict[str, float]] = {}
     run_end: dict[str, float] = {}
     for run in runs:

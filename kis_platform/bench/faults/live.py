@@ -16,9 +16,9 @@ import httpx
 import psutil
 
 from kis_platform.bench.faults.stage import Stage, platform_env
-from kis_platform.storage.embedded import free_port
 from kis_platform.launcher import BIN, Child, Supervisor, prepare_dagster_home, start_code_server
 from kis_platform.settings import load_settings
+from kis_platform.storage.embedded import free_port
 
 LOCATION = "kis_platform"
 MINUTE_JOB = "intraday_minute_job"
@@ -186,8 +186,8 @@ class LivePlatform:
 
     def step_to(self, key: str) -> dg.DagsterRun:
         """Move the simulated session just past the close of minute `key` (clock fixed at 5 s after it), so the
-        platform's minute trigger launches that minute's runs; returns the one with the watch-list bars (the
-        futures have a run of their own)."""
+        platform's minute trigger launches that minute's run; returns the run that holds the watch-list bars
+        (not an after-close run, which selects the futures only)."""
         from datetime import timedelta
 
         from kis_platform.defs.partitions import parse_minute_key
