@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,17 +112,6 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
-def _wait_port(port: int, child: Child, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise LaunchError(f"{child.name} exited during start-up: {_tail(child.log)} (log: {child.log})")
-        if not port_is_free(port):
-            return
-        time.sleep(0.3)
-    raise LaunchError(f"{child.name} did not listen on port {port} within {seconds:.0f} s (log: {child.log})")
-
-
 def start_code_server(supervisor: Supervisor, dagster_home: Path, seconds: float = 180) -> Path:
     """The code location served by `kis_platform.code_server` (warm run workers) on a free loopback port; returns
     the workspace file that points the webserver and the daemon at it. The code server binds its port only once the
@@ -131,25 +121,34 @@ def start_code_server(supervisor: Supervisor, dagster_home: Path, seconds: float
     port = free_port(14000)
     child = supervisor.start("code-server", [str(BIN / "python"), "-m", "kis_platform.code_server",
                                              "--host", "127.0.0.1", "--port", str(port)])
-    _wait_port(port, child, seconds)
+    _wait_until(lambda: not port_is_free(port), child, f"listen on port {port}", seconds)
     workspace = dagster_home / "workspace.yaml"
     workspace.write_text("# Written by kis-platform up: the code server it started (kis_platform.code_server).\n"
                          f"load_from:\n  - grpc_server: {{host: 127.0.0.1, port: {port}, location_name: {LOCATION_NAME}}}\n")
     return workspace
 
 
-def _wait_http(url: str, child: Child, seconds: float) -> None:
+def _wait_until(ready: Callable[[], bool], child: Child, what: str, seconds: float) -> None:
+    """Until `ready()`; a child that exits first, or a timeout, stops the start-up with the tail of its log."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             raise LaunchError(f"{child.name} exited during start-up: {_tail(child.log)} (log: {child.log})")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
+        if ready():
+            return
         time.sleep(0.3)
-    raise LaunchError(f"{child.name} did not answer at {url} within {seconds:.0f} s (log: {child.log})")
+    raise LaunchError(f"{child.name} did not {what} within {seconds:.0f} s (log: {child.log})")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_http(url: str, child: Child, seconds: float) -> None:
+    _wait_until(lambda: _answers(url), child, f"answer at {url}", seconds)
 
 
 _LOCATIONS_QUERY = """{ workspaceOrError { __typename ... on Workspace { locationEntries { name

@@ -89,9 +89,9 @@ def live_collection_start(instance: dg.DagsterInstance) -> str | None:
 def missing_minutes(instance: dg.DagsterInstance, now: datetime,
                     asset: dg.AssetKey = dg.AssetKey("minute_bars"), since: str | None = None) -> list[str]:
     """Registered minutes since live collection of `asset` started (the later of `since`, by default the
-    minute of the live trigger's first run, and the asset's first materialized minute, for an asset added later)
-    that closed more than two minutes ago and have no materialization of it. Today's first (newest first), then older days oldest
-    first: those are closest to leaving the source's one-year window."""
+    minute of the live trigger's first run, and the asset's first materialized minute, for an asset added
+    later) that closed more than two minutes ago and have no materialization of it. Today's first (newest
+    first), then older days oldest first: those are closest to leaving the source's one-year window."""
     since = since or live_collection_start(instance)
     done = instance.get_materialized_partitions(asset)
     if since is None or not done:
