@@ -22,6 +22,7 @@ class Stats:
             self.by_tr_id: Counter[str] = Counter()
             self.by_error: Counter[str] = Counter()
             self.by_fault: Counter[str] = Counter()
+            self.api_in_flight = 0
 
     def inc(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -35,6 +36,14 @@ class Stats:
         with self._lock:
             self.by_error[code] += 1
 
+    def enter_api(self) -> None:
+        with self._lock:
+            self.api_in_flight += 1
+
+    def leave_api(self) -> None:
+        with self._lock:
+            self.api_in_flight -= 1
+
     def fault(self, name: str) -> None:
         with self._lock:
             self.by_fault[name] += 1
@@ -44,6 +53,9 @@ class Stats:
         with self._lock:
             out: dict[str, object] = {k: self.counts[k] for k in self.FIELDS}
             out["krx_calls_today"] = krx_calls_today
+            # KIS API requests being answered right now (a delay fault holds them): lets a fault scenario wait until
+            # several runs have a request in flight, which a step having started does not prove.
+            out["api_in_flight"] = self.api_in_flight
             out["by_tr_id"] = dict(self.by_tr_id)
             out["by_error"] = dict(self.by_error)
             out["by_fault"] = dict(self.by_fault)

@@ -18,10 +18,10 @@ def _delta(after: dict, before: dict, *names: str) -> dict[str, int]:
 
 
 def token_stampede(lp: LivePlatform, ref: Reference, days: list[date]) -> Tally:
-    """One daily run per day in `days` is launched at once. Answers are held 5 s until two runs are fetching at
-    the same time (the kis_api pool admits two KIS steps); then every token is revoked and the answers flow again:
-    the requests in flight reach the token check after the revocation, so each run is refused (EGW00121) and
-    each needs a new token in the same minute, which KIS issues once a minute."""
+    """One daily run per day in `days` is launched at once. Answers are held 5 s until both runs have a request
+    held at the simulator (the kis_api pool admits two KIS steps); then every token is revoked and the answers flow
+    again: the requests in flight reach the token check after the revocation, so each run is refused (EGW00121)
+    and each needs a new token in the same minute, which KIS issues once a minute."""
     st = lp.stage
     keys = [d.isoformat() for d in days]
     st.sim.set_faults(delay_seconds=5.0)
@@ -30,8 +30,10 @@ def token_stampede(lp: LivePlatform, ref: Reference, days: list[date]) -> Tally:
         ids = [lp.launch(DAILY_JOB, key, DAILY_CONFIG) for key in keys]
 
         def two_fetching() -> list[str]:
+            # A started step may not have sent its request yet; the steps fetch one request at a time, so two
+            # requests held by the delay are one from each run.
             running = lp.steps_running(ids, "daily_bars")
-            return running if len(running) >= 2 else []
+            return running if len(running) >= 2 and st.sim.stats()["api_in_flight"] >= 2 else []
 
         fetching = wait_for("two runs fetching at once", two_fetching, TIMEOUT, every=0.5)
         st.sim.set_faults(revoke_tokens=True)

@@ -81,7 +81,11 @@ async def kis_api(request: Request) -> Response:
     tr_id = request.headers.get("tr_id", "")
     state.stats.inc("requests")
     state.stats.tr(tr_id or "(none)")
-    early = await respond.before(state)
+    state.stats.enter_api()
+    try:
+        early = await respond.before(state)
+    finally:
+        state.stats.leave_api()
     if early is not None:
         return early
     headers = {"tr_id": tr_id, "tr_cont": "", "gt_uid": uuid.uuid4().hex}
