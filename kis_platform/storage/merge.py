@@ -52,11 +52,11 @@ def _differs(columns: Sequence[str], left: str, right: str) -> sql.Composable:
     return sql.SQL("({}) IS DISTINCT FROM ({})").format(_ids(columns, left + "."), _ids(columns, right + "."))
 
 
-def _on_conflict(keys: Sequence[str], updates: Sequence[str]) -> sql.Composable:
+def _on_conflict(keys: Sequence[str], updates: Sequence[str], compared: Sequence[str]) -> sql.Composable:
     # Covers a concurrent writer inserting the same key after this write looked.
     action = sql.SQL("DO NOTHING") if not updates else sql.SQL("DO UPDATE SET {} WHERE {}").format(
         sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates),
-        _differs(updates, "t", "EXCLUDED"))
+        _differs(compared, "t", "EXCLUDED"))
     return sql.SQL("ON CONFLICT ({}) {}").format(_ids(keys), action)
 
 
@@ -91,11 +91,12 @@ def stale_share(conn: psycopg.Connection, table: str, columns: list[str], keys: 
 
 
 def diff(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
-         update_columns: Sequence[str], scope: tuple[sql.Composable, list[Any]] | None = None) -> Diff:
-    """Sort the staged rows into DIFF (a TEMP table: `_change` = new | changed | vanished, then `columns`).
-    With `scope` (a condition on alias t), rows of the scope that are not staged are `vanished`."""
+         compared_columns: Sequence[str], scope: tuple[sql.Composable, list[Any]] | None = None) -> Diff:
+    """Sort the staged rows into DIFF (a TEMP table: `_change` = new | changed | vanished, then `columns`): a
+    stored row is changed when one of `compared_columns` differs. With `scope` (a condition on alias t), rows
+    of the scope that are not staged are `vanished`."""
     others = [c for c in columns if c not in keys]
-    compared = [c for c in update_columns if c not in keys]
+    compared = [c for c in compared_columns if c not in keys]
     if scope is None:
         target, params, join = sql.Identifier(table), [], sql.SQL("LEFT JOIN")
     else:
@@ -119,10 +120,13 @@ def diff(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequenc
 
 
 def apply_diff(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
-               update_columns: Sequence[str], found: Diff) -> None:
-    """Delete the vanished rows, update the changed ones and insert the new ones listed in DIFF."""
+               update_columns: Sequence[str], found: Diff, compared_columns: Sequence[str] | None = None) -> None:
+    """Delete the vanished rows, update the changed ones and insert the new ones listed in DIFF.
+    `compared_columns` (default: `update_columns`) decide, for a key a concurrent writer inserted meanwhile,
+    whether the stored row is changed."""
     t, d = sql.Identifier(table), sql.Identifier(DIFF)
     updates = [c for c in update_columns if c not in keys]
+    compared = updates if compared_columns is None else [c for c in compared_columns if c not in keys]
     if found.rows > ANALYZE_DIFF_ROWS:  # without statistics a large diff is joined row by row through the index
         conn.execute(sql.SQL("ANALYZE {} (_change, {})").format(d, _ids(keys)))
     if found.vanished:
@@ -134,22 +138,24 @@ def apply_diff(conn: psycopg.Connection, table: str, columns: list[str], keys: S
             sets=sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c)) for c in updates)))
     if found.new:
         conn.execute(sql.SQL("INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {d} WHERE _change = 'new' "
-                             "{on_conflict}").format(t=t, d=d, cols=_ids(columns), on_conflict=_on_conflict(keys, updates)))
+                             "{on_conflict}").format(t=t, d=d, cols=_ids(columns), on_conflict=_on_conflict(keys, updates, compared)))
 
 
 def apply_direct(conn: psycopg.Connection, table: str, columns: list[str], keys: Sequence[str],
-                 update_columns: Sequence[str]) -> None:
+                 update_columns: Sequence[str], compared_columns: Sequence[str] | None = None) -> None:
     """Update and insert straight from STAGE, for writes that change most of their rows: listing them in DIFF
-    first would copy them once more (upserting 1M changed minute bars: 15-21 s direct, 20-40 s through DIFF)."""
+    first would copy them once more (upserting 1M changed minute bars: 15-21 s direct, 20-40 s through DIFF).
+    A stored row is updated when one of `compared_columns` (default: `update_columns`) differs."""
     t, st = sql.Identifier(table), sql.Identifier(STAGE)
     updates = [c for c in update_columns if c not in keys]
+    compared = updates if compared_columns is None else [c for c in compared_columns if c not in keys]
     if updates:
         conn.execute(sql.SQL("UPDATE {t} t SET {sets} FROM {s} s WHERE {match} AND {differs}").format(
-            t=t, s=st, match=_match(keys, "t", "s"), differs=_differs(updates, "t", "s"),
+            t=t, s=st, match=_match(keys, "t", "s"), differs=_differs(compared, "t", "s"),
             sets=sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(sql.Identifier(c)) for c in updates)))
     conn.execute(sql.SQL("INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {s} s WHERE NOT EXISTS "
                          "(SELECT 1 FROM {t} t WHERE {match}) {on_conflict}").format(
-        t=t, s=st, cols=_ids(columns), match=_match(keys, "t", "s"), on_conflict=_on_conflict(keys, updates)))
+        t=t, s=st, cols=_ids(columns), match=_match(keys, "t", "s"), on_conflict=_on_conflict(keys, updates, compared)))
 
 
 def diff_span(conn: psycopg.Connection, time_column: str) -> tuple[Any, Any, list[str] | None]:

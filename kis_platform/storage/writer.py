@@ -94,12 +94,16 @@ class MarketWriter:
         return len(df)
 
     def upsert(self, table: str, df: pd.DataFrame, key_columns: Sequence[str],
-               update_columns: Sequence[str] | None = None) -> int:
+               update_columns: Sequence[str] | None = None, ignored_columns: Sequence[str] = ()) -> int:
         """Insert the rows of `df`, updating rows whose `key_columns` (a primary key or unique constraint of
         `table`) already exist. `update_columns` defaults to every non-key column of `df`. Returns the number of
-        rows of `df` now stored (rows identical to what is stored are not physically rewritten)."""
+        rows of `df` now stored (rows identical to what is stored are not physically rewritten).
+
+        `ignored_columns` (such as `fetched_at`) are written with a new or changed row, but a difference in them
+        alone does not make a stored row changed: the stored row, with its old values of those columns, stays."""
         keys, columns = list(key_columns), list(df.columns)
         updates = list(update_columns) if update_columns is not None else columns
+        compared = [c for c in updates if c not in ignored_columns]
         with get_pool(self.dsn).connection() as conn, conn.transaction():
             info = self._info(conn, table)
             check_keys(info, df, keys)
@@ -107,14 +111,14 @@ class MarketWriter:
             if df.empty:
                 return 0
             direct = len(df) >= REWRITE_MIN_ROWS and merge.stale_share(
-                conn, table, columns, keys, updates, prepared, len(df)) >= REWRITE_SHARE
+                conn, table, columns, keys, compared, prepared, len(df)) >= REWRITE_SHARE
             merge.stage(conn, table, columns, prepared, len(df), keys)
             if direct:
-                merge.apply_direct(conn, table, columns, keys, updates)
+                merge.apply_direct(conn, table, columns, keys, updates, compared)
                 follow_rows(conn, table, df)
             else:
-                found = merge.diff(conn, table, columns, keys, updates)
-                merge.apply_diff(conn, table, columns, keys, updates, found)
+                found = merge.diff(conn, table, columns, keys, compared)
+                merge.apply_diff(conn, table, columns, keys, updates, found, compared)
                 follow_diff(conn, table, RESAMPLED_FROM.get(table), found)
         return len(df)
 

@@ -270,6 +270,36 @@ def test_rewriting_identical_rows_leaves_them_untouched(writer: MarketWriter, ma
     assert _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars") == [(int(changed["volume"].sum()),)]
 
 
+@pytest.mark.parametrize("sampled", [False, True])
+def test_refetched_rows_that_differ_only_in_ignored_columns_stay(
+    writer: MarketWriter, market_db: str, monkeypatch: pytest.MonkeyPatch, sampled: bool
+) -> None:
+    """A refetch brings the same bars with a new fetched_at: those rows are not rewritten and keep their first
+    fetched_at; a bar whose values changed is rewritten with the new fetched_at. Both upsert paths (through the
+    list of differences, and straight from the stage when the sample finds most rows changed)."""
+    calls = []
+    original = writer_module.merge.apply_direct
+    monkeypatch.setattr(writer_module.merge, "apply_direct", lambda *a: calls.append(1) or original(*a))
+    if sampled:
+        monkeypatch.setattr(writer_module, "REWRITE_MIN_ROWS", 0)
+    first = minute_bars(D1, SYMBOLS, minutes=30, seed=1)
+    writer.upsert("minute_bars", first, ["symbol", "bar_start"], ignored_columns=["fetched_at"])
+    before = _rows(market_db, "SELECT symbol, bar_start, xmin::text, fetched_at FROM minute_bars ORDER BY 1, 2")
+    again = first.assign(fetched_at=first["fetched_at"] + pd.Timedelta(minutes=1))
+    revised = again.index[::7] if not sampled else again.index[again.index % 10 != 0]
+    again.loc[revised, "volume"] += 1
+    writer.upsert("minute_bars", again, ["symbol", "bar_start"], ignored_columns=["fetched_at"])
+    after = _rows(market_db, "SELECT symbol, bar_start, xmin::text, fetched_at FROM minute_bars ORDER BY 1, 2")
+    assert len(calls) == (2 if sampled else 0)  # sampled: the first write and the mostly-changed second one
+    revised_set = set(revised)
+    was_revised = [i in revised_set for i in again.sort_values(["symbol", "bar_start"]).index]
+    for (_, _, xmin_0, fetched_0), (_, _, xmin_1, fetched_1), changed in zip(before, after, was_revised, strict=True):
+        assert (xmin_1 != xmin_0) == changed
+        assert (fetched_1 != fetched_0) == changed
+    assert _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars")[0][0] == int(again["volume"].sum())
+    assert _rows(market_db, "SELECT sum(volume)::bigint FROM minute_bars_5m")[0][0] == int(again["volume"].sum())
+
+
 @pytest.mark.parametrize(("changed_every", "merged"), [(0, True), (20, True), (1, False)])
 def test_sampled_rewrite_and_merge_leave_the_same_rows(
     writer: MarketWriter, market_db: str, monkeypatch: pytest.MonkeyPatch, changed_every: int, merged: bool

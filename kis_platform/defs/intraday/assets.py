@@ -67,6 +67,21 @@ def to_rows(df: pd.DataFrame, source: str, fetched_at: datetime) -> pd.DataFrame
     return out[out["turnover_krw"].notna() | first_of_day][COLUMNS]
 
 
+def write_bars(database: MarketDatabase, table: str, rows: pd.DataFrame) -> int:
+    """Upsert stock or futures minute bars (keyed by symbol and bar_start); returns the rows now stored.
+
+    Every run refetches the minutes before its own (to fill earlier misses), and they come back with a new
+    fetched_at and otherwise the same values: a stored bar keeps its row, fetched_at included (when these values
+    were first fetched), unless a value changed. Rewriting them, and re-deriving their resampled bars, had been
+    most of a minute run's write. An oldest bar fetched without its predecessor (turnover unknown) never wipes
+    the turnover a previous run stored."""
+    writer, key = database.writer(), ["symbol", "bar_start"]
+    known = rows["turnover_krw"].notna()
+    written = writer.upsert(table, rows[known], key, ignored_columns=["fetched_at"])
+    keep = [c for c in rows.columns if c not in key and c != "turnover_krw"]
+    return written + writer.upsert(table, rows[~known], key, update_columns=keep, ignored_columns=["fetched_at"])
+
+
 @dg.asset(
     group_name="intraday",
     kinds={"postgres"},
@@ -114,7 +129,7 @@ def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, dat
             "path": "FHKST03010200 (today)" if live else "FHKST03010230 (past day)", **stats}
 
     def write(valid: pd.DataFrame) -> int:
-        written = database.writer().upsert("minute_bars", valid, ["symbol", "bar_start"])
+        written = write_bars(database, "minute_bars", valid)
         meta["commit_latency_s"] = round((clock.now(settings) - (bar + MINUTE)).total_seconds(), 3)
         return written
 

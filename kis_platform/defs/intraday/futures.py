@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from kis_platform import calendar, clock
+from kis_platform.defs.intraday.assets import write_bars
 from kis_platform.defs.intraday.contracts import FrontMonth, front_months
 from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
@@ -21,7 +22,6 @@ from kis_platform.sources.kis.master import fo_index_master
 
 COLUMNS = ["symbol", "bar_start", "bar_end", "underlying", "expiry", "open", "high", "low", "close", "volume",
            "turnover_krw", "session", "trade_date", "is_final", "source", "fetched_at"]
-KEY = ["symbol", "bar_start"]
 MINUTE = timedelta(minutes=1)
 REFRESH = timedelta(minutes=10)  # every run rewrites the minutes before its own, so an earlier miss is filled
 TURNOVER_CONTEXT = timedelta(minutes=5)  # predecessors fetched so per-bar turnover (a running-total diff) is known
@@ -94,15 +94,6 @@ def unclosed(bar: datetime, end: datetime, now: datetime) -> int:
     return max(0, int((end - first) / MINUTE) + 1)
 
 
-def write(database: MarketDatabase, rows: pd.DataFrame) -> int:
-    writer = database.writer()
-    known = rows["turnover_krw"].notna()
-    written = writer.upsert("futures_minute_bars", rows[known], KEY)
-    # An oldest bar fetched without its predecessor must not wipe the turnover a previous run stored.
-    keep = [c for c in COLUMNS if c not in KEY and c != "turnover_krw"]
-    return written + writer.upsert("futures_minute_bars", rows[~known], KEY, update_columns=keep)
-
-
 @dg.asset(
     group_name="intraday",
     kinds={"postgres"},
@@ -153,5 +144,6 @@ def futures_minute_bars(context: dg.AssetExecutionContext, config: FuturesMinute
         "not_yet_closed": unclosed(bar, window(bar)[1], now),
         **stats,
     }
-    yield from guarded_write(context, rows, FuturesMinuteBarSchema, lambda ok: write(database, ok),
+    yield from guarded_write(context, rows, FuturesMinuteBarSchema,
+                             lambda ok: write_bars(database, "futures_minute_bars", ok),
                              dsn=database.dsn(), metadata=metadata)

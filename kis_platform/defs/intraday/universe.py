@@ -13,7 +13,7 @@ import pandas as pd
 from kis_platform import clock
 from kis_platform.calendar import KST, session_bounds
 from kis_platform.defs.intraday import cycle
-from kis_platform.defs.intraday.assets import COLUMNS, fetch, to_rows
+from kis_platform.defs.intraday.assets import COLUMNS, fetch, to_rows, write_bars
 from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
@@ -43,7 +43,7 @@ def final_rows(fetched: pd.DataFrame, source: str, fetched_at: datetime, now: da
 
     to_rows leaves out each symbol's oldest bar of the page (its turnover needs the bar before it). For an
     illiquid stock that bar may be one no other visit sees, so it is kept here with turnover unknown (NULL);
-    write() never lets such a row wipe a turnover already stored."""
+    write_bars never lets such a row wipe a turnover already stored."""
     if fetched.empty:
         return pd.DataFrame(columns=COLUMNS)
     closed = fetched[fetched["bar_start"] + MINUTE <= now].reset_index(drop=True)
@@ -59,14 +59,6 @@ def final_rows(fetched: pd.DataFrame, source: str, fetched_at: datetime, now: da
     extra = to_rows(pd.concat([stand_in, lost], ignore_index=True), source, fetched_at).merge(lost[KEY], on=KEY)
     extra["turnover_krw"] = pd.array([pd.NA] * len(extra), dtype="Int64")
     return pd.concat([rows, extra], ignore_index=True).sort_values(KEY).reset_index(drop=True)
-
-
-def write(database: MarketDatabase, rows: pd.DataFrame) -> int:
-    writer = database.writer()
-    known = rows["turnover_krw"].notna()
-    written = writer.upsert("minute_bars", rows[known], KEY)
-    keep = [c for c in COLUMNS if c not in KEY and c != "turnover_krw"]
-    return written + writer.upsert("minute_bars", rows[~known], KEY, update_columns=keep)
 
 
 def fetch_slice(src: SourceSession, symbols: Sequence[str], bar: datetime,
@@ -179,9 +171,10 @@ def universe_minute_bars(context: dg.AssetExecutionContext, database: MarketData
         # so the partition stays unmaterialized and the day audit asks for it again.
         checked = guard(rows, MinuteBarSchema, context.asset_key, partition_key=context.partition_key, markets=markets)
         if checked.passed:
-            write(database, checked.valid_rows)
+            write_bars(database, "minute_bars", checked.valid_rows)
         raise dg.Failure(description=f"{len(failed)} of {len(symbols)} symbols failed: "
                                      + "; ".join(f"{s} {e}" for s, e in list(failed.items())[:5]),
                          metadata={"failed_symbols": ", ".join(failed), "rows_kept": len(rows) if checked.passed else 0})
-    yield from guarded_write(context, rows, MinuteBarSchema, lambda ok: write(database, ok), dsn=database.dsn(),
+    yield from guarded_write(context, rows, MinuteBarSchema, lambda ok: write_bars(database, "minute_bars", ok),
+                             dsn=database.dsn(),
                              markets=markets, metadata=meta)
