@@ -7,6 +7,7 @@ production.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 
@@ -37,15 +38,22 @@ def speed(settings: Settings | None = None) -> float:
     return float(clock.get("speed") or 1.0) if clock["mode"] == "accelerated" else 1.0
 
 
-def sleep_until(moment: datetime, settings: Settings | None = None) -> None:
-    """Wait until the platform clock reaches `moment` (scaled by the simulator's speed when following it)."""
+def real_seconds_until(moment: datetime, settings: Settings | None = None) -> float:
+    """Real seconds until the platform clock reaches `moment`: 0 once it has, scaled by the simulator's speed when
+    following it, and infinite under a fixed simulator clock that stands before it."""
     settings = settings or get_settings()
     if settings.clock != "simulator":
-        time.sleep(max(0.0, (moment - datetime.now(KST)).total_seconds()))
-        return
+        return max(0.0, (moment - datetime.now(KST)).total_seconds())
     clock = _simulator_clock(settings)
-    if clock["mode"] == "fixed":
-        return
-    speed = float(clock.get("speed") or 1.0) if clock["mode"] == "accelerated" else 1.0
     ahead = (moment - datetime.fromisoformat(clock["now"])).total_seconds()
-    time.sleep(max(0.0, ahead / speed))
+    if clock["mode"] == "fixed":
+        return math.inf if ahead > 0 else 0.0
+    speed = float(clock.get("speed") or 1.0) if clock["mode"] == "accelerated" else 1.0
+    return max(0.0, ahead / speed)
+
+
+def sleep_until(moment: datetime, settings: Settings | None = None) -> None:
+    """Wait until the platform clock reaches `moment` (scaled by the simulator's speed when following it); at once
+    under a fixed simulator clock."""
+    seconds = real_seconds_until(moment, settings)
+    time.sleep(seconds if math.isfinite(seconds) else 0.0)

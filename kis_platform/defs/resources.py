@@ -6,15 +6,19 @@ are needed and the settings module supplies the simulator's.
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
 import psycopg
 
+from kis_platform import clock
 from kis_platform.settings import Settings, get_settings, load_settings
 from kis_platform.sources.factory import kis_client, krx_client
 from kis_platform.sources.kis.client import KisClient
@@ -66,6 +70,14 @@ class SourceSession:
     kis: KisClient
     krx: KrxClient
     landing: LandingZone
+
+    def retry_until(self, moment: datetime) -> None:
+        """Let both clients retry failed requests until the platform clock reaches `moment` (at least their usual
+        count of tries): a live minute's step keeps trying while its answer can still be on time."""
+        seconds = clock.real_seconds_until(moment, self.settings)
+        deadline = time.monotonic() + seconds if math.isfinite(seconds) else None
+        self.kis.retry_until(deadline)
+        self.krx.retry_until(deadline)
 
     def stats(self) -> dict[str, Any]:
         kis, krx = self.kis.stats, self.krx.stats

@@ -30,10 +30,14 @@ def _count(starts: list[datetime], now: datetime | None) -> int:
     return sum(1 for s in starts if now is None or s + MINUTE <= now)
 
 
+def in_closing_call(bar_start: datetime) -> bool:
+    """True for a stock minute of the closing-auction call (normally 15:20-15:29): no trades, hence no bar."""
+    _, c = calendar.session_bounds(bar_start.astimezone(KST).date())
+    return c - CLOSING_CALL <= bar_start < c
+
+
 def stock_minutes(day: date, now: datetime | None = None) -> int:
-    _, c = calendar.session_bounds(day)
-    grid = [t for t in calendar.minute_grid(day) if not (c - CLOSING_CALL <= t < c)]
-    return _count(grid, now)
+    return _count([t for t in calendar.minute_grid(day) if not in_closing_call(t)], now)
 
 
 def futures_minutes(day: date, now: datetime | None = None) -> int:

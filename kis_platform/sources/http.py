@@ -2,8 +2,9 @@
 
 `SourceClient.call()` sends one logical request: it waits for the shared limiter, sends it, hands the raw response
 to `on_response`, lets the subclass classify the body (`_check`), and retries with exponential backoff plus jitter
-on retryable errors (rate limited, HTTP 5xx, timeouts, unreadable JSON), `retries` times (3 by default). Anything
-else (bad key, unknown error code, malformed shape) raises at once. `.stats` feeds Dagster run metadata.
+on retryable errors (rate limited, HTTP 5xx, timeouts, unreadable JSON), `retries` times (3 by default) and, after
+`retry_until(deadline)`, for as long as another try can still end before that deadline. Anything else (bad key,
+unknown error code, malformed shape) raises at once. `.stats` feeds Dagster run metadata.
 """
 
 from __future__ import annotations
@@ -70,10 +71,12 @@ class SourceClient:
         breaker_cooldown_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url, self.source_tag, self.limiter, self.on_response = base_url, source_tag, limiter, on_response
         self.http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         self.retries, self.backoff_base, self.backoff_cap, self._sleep = retries, backoff_base, backoff_cap, sleep
+        self._monotonic, self.deadline = monotonic, None
         self.breaker = CircuitBreaker(self.name, breaker_threshold, breaker_cooldown_s)
         self._counts = {"requests": 0, "retries": 0, "rate_limited": 0}
 
@@ -95,6 +98,18 @@ class SourceClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def retry_until(self, deadline: float | None) -> None:
+        """Retry retryable errors `retries` times and then for as long as the backoff still ends before `deadline`
+        (in this client's monotonic seconds); None: the count only. For steps whose answer is worth every try
+        until a moment and little after it: a live minute. A burst of EGW00201 outlasted the fixed count when
+        every step gave up after a few tries, as all of them did in the burst minutes of `bench session`."""
+        self.deadline = deadline
+
+    def _may_retry(self, attempt: int, delay: float) -> bool:
+        if attempt < self.retries:
+            return True
+        return self.deadline is not None and self._monotonic() + delay < self.deadline
+
     def _check(self, resp: httpx.Response, tr_id: str) -> dict[str, Any]:
         """Return the parsed body of a successful response or raise the matching SourceError."""
         raise NotImplementedError
@@ -115,11 +130,14 @@ class SourceClient:
                     self.breaker.failure()
                 else:
                     self.breaker.success()  # the service answered coherently
-                if not err.retryable or attempt >= self.retries or self.breaker.state == "open":
+                # EGW00201 is a per-second limit: a try about a second later is the right pace, longer waits lose time
+                cap = min(self.backoff_cap, 1.0) if isinstance(err, RateLimited) else self.backoff_cap
+                delay = backoff_delay(attempt + 1, self.backoff_base, cap)
+                if not err.retryable or self.breaker.state == "open" or not self._may_retry(attempt, delay):
                     raise
                 attempt += 1
                 self._counts["retries"] += 1
-                self._sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
+                self._sleep(delay)
                 continue
             self.breaker.success()
             return reply

@@ -162,3 +162,16 @@ def test_an_accelerated_clock_requests_minutes_further_ahead() -> None:
     assert [f"{m:%H:%M}" for m in due_minutes(at, 25)] == ["10:04"]
     assert [f"{m:%H:%M}" for m in due_minutes(at, 30)] == ["10:04", "10:05"]
     assert [f"{m:%H:%M}" for m in due_minutes(at, 100)] == ["10:04", "10:05", "10:06"]
+
+
+def test_closing_call_minute_expects_no_bar_and_does_not_wait_for_one(minute_platform: str, instance, sim) -> None:
+    # 15:20-15:29 has no trades: asking again for its bars made every such run late in bench session
+    sim.set_clock("fixed", "2026-11-20T15:22:30+09:00")
+    instance.add_dynamic_partitions(SESSION_MINUTES.name, ["2026-11-20-15:21"])
+    result = _materialize(instance, "2026-11-20-15:21")
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["late_retries"].value == 0 and meta["missing_symbols"].value == 0
+    assert meta["kis_requests"].value <= 2 * 50  # one page walk per symbol; a retry round would add 50 more
+    rows = _bars(minute_platform)
+    assert max(r[1] for r in rows) == datetime(2026, 11, 20, 15, 19, tzinfo=KST)  # the earlier minutes refreshed

@@ -72,6 +72,45 @@ def test_rate_limited_forever_raises_typed(make_kis):
     assert info.value.raw == RATE and client.stats["requests"] == 1 + 4
 
 
+class FakeTime:
+    """Monotonic seconds that only the client's own sleeps move on."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 100.0, []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_rate_limited_is_retried_until_the_deadline_not_just_the_count(make_kis):
+    # a burst of 12 EGW00201: three retries would give up; a live minute's step keeps trying while it can be on time
+    fake = FakeTime()
+    client = make_kis(scripted(*[(500, RATE)] * 12, (200, sample_text(OK))), retries=3, backoff_base=0.25,
+                      sleep=fake.sleep, monotonic=lambda: fake.now)
+    client.retry_until(fake.now + 30.0)
+    assert len(minutes.today_minutes(client, "005930", until="125000")) == 2
+    assert client.stats["rate_limited"] == 12 and client.stats["retries"] == 12
+    assert max(fake.sleeps) < 1.5  # EGW00201 is a per-second limit: no multi-second backoff
+    assert fake.now <= 130.0
+
+
+def test_deadline_stops_retries_that_could_not_end_in_time_but_keeps_the_count(make_kis):
+    fake = FakeTime()
+    client = make_kis(scripted((503, "down")), retries=3, backoff_base=0.25, breaker_threshold=100,
+                      sleep=fake.sleep, monotonic=lambda: fake.now)
+    client.retry_until(fake.now + 20.0)
+    with pytest.raises(ServerError):
+        minutes.today_minutes(client, "005930")
+    assert fake.now <= 120.0 and client.stats["retries"] > 3  # kept trying past the count, stopped at the deadline
+    late = make_kis(scripted((503, "down")), retries=3, breaker_threshold=100, sleep=fake.sleep,
+                    monotonic=lambda: fake.now)
+    late.retry_until(fake.now - 1.0)  # a run that starts after its minute still gets its usual tries
+    with pytest.raises(ServerError):
+        minutes.today_minutes(late, "005930")
+    assert late.stats["retries"] == 3
+
+
 def test_5xx_and_timeouts_retried(make_kis):
     client = make_kis(scripted((502, "<html>bad gateway</html>"), httpx.ReadTimeout("slow"), (200, sample_text(OK))))
     assert len(minutes.today_minutes(client, "005930", until="125000")) == 2

@@ -13,6 +13,7 @@ from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
 from kis_platform.defs.resources import MarketDatabase, Sources, SourceSession
+from kis_platform.quality.expected import in_closing_call
 from kis_platform.quality.guard import guarded_write, schema_check_spec
 from kis_platform.schemas import MinuteBarSchema
 from kis_platform.sources.kis.minutes import day_minutes, today_minutes
@@ -96,18 +97,23 @@ def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, dat
     """One-minute bars (KRW prices, shares, KRW turnover) of the watch list (KIS_SYMBOLS), labelled by their
     start: partition 2026-11-20-09:05 holds the bar of 09:05:00–09:05:59. The run waits for the bar to close
     plus a small buffer, never stores the bar that is still forming, asks again within the minute for a bar
-    the source has not published yet, and also refreshes the preceding minutes so earlier misses are filled."""
+    the source has not published yet (none is expected in the closing-auction call, normally 15:20-15:29), and
+    also refreshes the preceding minutes so earlier misses are filled."""
     bar = parse_minute_key(context.partition_key)
     with sources.session(database) as src:
         settings = src.settings
         clock.sleep_until(bar + MINUTE + timedelta(seconds=settings.minute_buffer_s), settings)
+        src.retry_until(bar + MINUTE + timedelta(seconds=config.retry_for_s))
         live = clock.now(settings).date() == bar.date()
+        # The closing-auction call has no trades: asking again for its bars only made those runs late (15:20-15:29
+        # in bench session); the run still refreshes the minutes before.
+        expected = not in_closing_call(bar)
         frames: dict[str, pd.DataFrame] = {}
         pending = list(settings.symbols)
         retries = 0
         while True:
             frames.update(fetch_all(src, pending, bar, live))
-            pending = [s for s in pending if not (frames[s]["bar_start"] == bar).any()]
+            pending = [s for s in pending if expected and not (frames[s]["bar_start"] == bar).any()]
             late = clock.now(settings) - (bar + MINUTE)
             # The count cap matters when the clock does not move (a fixed simulator clock) and for symbols that
             # simply had no trade in the minute.

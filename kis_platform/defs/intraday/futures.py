@@ -117,6 +117,7 @@ def futures_minute_bars(context: dg.AssetExecutionContext, config: FuturesMinute
         master, cached = cached_futures_master(settings, clock.now(settings).date())
         contracts = front_months(master, bar.date(), calendar.is_session)
         clock.sleep_until(bar + MINUTE + timedelta(seconds=settings.minute_buffer_s), settings)
+        src.retry_until(bar + MINUTE + timedelta(seconds=config.retry_for_s))
         frames: dict[str, pd.DataFrame] = {}
         status: dict[str, str] = {}
         pending, retries = contracts, 0

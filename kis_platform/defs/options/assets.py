@@ -87,6 +87,7 @@ def option_chain_snapshots(context: dg.AssetExecutionContext, database: MarketDa
             "refetched": False, **snapshot_metadata(stored, sorted(stored["expiry"].unique()))})
         return
     with sources.session(database) as src:
+        src.retry_until(start + MINUTE + LATE_LIMIT)
         months = mx.nearest_monthlies(option_expiries(src.kis)["expiry_month"], now)
         if not months:
             raise dg.Failure(description=f"no monthly {UNDERLYING} option expiry is trading at {now}")
