@@ -118,11 +118,11 @@ class SourceClient:
              json_body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
              bucket: str | None = None, record_params: dict[str, str] | None = None) -> Reply:
         """Send one logical request with limiter, retries and breaker; `record_params` replaces params in the log."""
-        attempt = 0
+        attempt, send_bucket = 0, bucket
         while True:
             self.breaker.check(tr_id)
             try:
-                reply = self._once(method, path, tr_id, params, json_body, headers, bucket, record_params)
+                reply = self._once(method, path, tr_id, params, json_body, headers, send_bucket, record_params)
             except SourceError as err:
                 if isinstance(err, RateLimited):
                     self._counts["rate_limited"] += 1
@@ -130,8 +130,14 @@ class SourceClient:
                     self.breaker.failure()
                 else:
                     self.breaker.success()  # the service answered coherently
-                # EGW00201 is a per-second limit: a try about a second later is the right pace, longer waits lose time
-                cap = min(self.backoff_cap, 1.0) if isinstance(err, RateLimited) else self.backoff_cap
+                cap, send_bucket = self.backoff_cap, bucket
+                if isinstance(err, RateLimited):
+                    # EGW00201 is the gateway's per-second limit: waits past half a second only lose time. The
+                    # refused call never reached the service, so its retry needs only the key's own limit, not
+                    # the endpoint's (the option board's 1/s advice is about its slow query).
+                    cap = min(cap, 0.5)
+                    if self.limiter is not None and bucket:
+                        send_bucket = self.limiter.key_bucket(bucket)
                 delay = backoff_delay(attempt + 1, self.backoff_base, cap)
                 if not err.retryable or self.breaker.state == "open" or not self._may_retry(attempt, delay):
                     raise

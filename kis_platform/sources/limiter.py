@@ -93,6 +93,11 @@ class SharedLimiter:
             fcntl.flock(fd, fcntl.LOCK_UN)
         return max(0.0, -tokens / bucket.rate)
 
+    def key_bucket(self, name: str) -> str:
+        """The bucket of the key's own per-second limit among `name` and those it also charges (the last one):
+        what a call refused by the gateway (EGW00201) needs again, since it never reached the service."""
+        return (name, *self.buckets[name].also)[-1]
+
     def acquire(self, name: str) -> float:
         """Block until one call is allowed under bucket `name` (and the buckets it also charges); returns the wait."""
         if name == "krx":
@@ -117,8 +122,10 @@ class SharedLimiter:
             day, count = _DAILY.unpack(data) if len(data) == _DAILY.size else (today, 0)
             count = count if day == today else 0
             if count >= self.krx_daily_cap:
-                raise RateLimited(f"KRX daily quota of {self.krx_daily_cap} calls is used up; it resets at 00:00 KST",
+                err = RateLimited(f"KRX daily quota of {self.krx_daily_cap} calls is used up; it resets at 00:00 KST",
                                   tr_id="krx")
+                err.retryable = False  # no retry within a run can succeed before midnight
+                raise err
             os.pwrite(fd, _DAILY.pack(today, count + 1), 0)
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -67,7 +67,11 @@ def test_snapshot_and_matrices_of_one_minute(fixed_session: str, instance, sim) 
                                         "FROM option_chain_snapshots")
     assert (bad_calls, bad_puts) == (0, 0)
 
-    assert _run([option_chain_snapshots], instance).success  # same minute again: replaced, not duplicated
+    again = _run([option_chain_snapshots], instance)  # same minute again: replaced, not duplicated
+    assert again.success
+    meta = again.asset_materializations_for_node("option_chain_snapshots")[0].metadata
+    assert meta["expiry_list"].value == "cached"  # the listing is asked once a day per machine
+    assert meta["kis_requests"].value - meta["token_issuances"].value == len(EXPIRIES)  # the two boards only
     assert _one(dsn, "SELECT count(*) FROM option_chain_snapshots") == [(400,)]
 
     mat = result.asset_materializations_for_node("option_matrices")[0].metadata

@@ -13,6 +13,7 @@ from kis_platform.sources.errors import (AuthError, BreakerOpen, MalformedRespon
                                          ServerError, TokenError, UnknownErrorCode)
 from kis_platform.sources.kis import daily, minutes
 from kis_platform.sources.kis.auth import IssuedToken
+from kis_platform.sources.limiter import Bucket, SharedLimiter
 from kis_platform.sources.raw import RawResponse
 from kis_platform_tests.sources.conftest import APP_KEY, APP_SECRET, KRX_KEY, TOKEN, sample_text
 
@@ -91,8 +92,24 @@ def test_rate_limited_is_retried_until_the_deadline_not_just_the_count(make_kis)
     client.retry_until(fake.now + 30.0)
     assert len(minutes.today_minutes(client, "005930", until="125000")) == 2
     assert client.stats["rate_limited"] == 12 and client.stats["retries"] == 12
-    assert max(fake.sleeps) < 1.5  # EGW00201 is a per-second limit: no multi-second backoff
+    assert max(fake.sleeps) < 0.75  # EGW00201 is a per-second limit: no multi-second backoff
     assert fake.now <= 130.0
+
+
+def test_refused_board_call_is_retried_under_the_key_limit_only(make_kis, tmp_path):
+    # the gateway refused it before the slow board query ran: the retry waits for the key's per-second limit, not
+    # for the board's 1/s advice; a 5xx did reach the service, so its retry takes the board's slot again
+    limiter = SharedLimiter(tmp_path / "limits", {"kis": Bucket(1e6, 1e6), "board": Bucket(1e6, 1e6, also=("kis",))})
+    taken: list[str] = []
+    reserve = limiter.reserve
+    limiter.reserve = lambda name: taken.append(name) or reserve(name)
+    client = make_kis(scripted((500, RATE), (503, "down"), (200, sample_text(OK))), limiter=limiter)
+    client.get("/uapi/x", "FHKST03010200", {}, bucket="board")
+    assert limiter.key_bucket("board") == "kis" and limiter.key_bucket("kis") == "kis"
+    assert taken == ["kis",  # the token
+                     "board", "kis",  # first try
+                     "kis",  # after EGW00201
+                     "board", "kis"]  # after the 503
 
 
 def test_deadline_stops_retries_that_could_not_end_in_time_but_keeps_the_count(make_kis):

@@ -70,6 +70,7 @@ def test_krx_daily_cap(tmp_path: Path):
         limiter.acquire("krx")
     except Exception as exc:  # noqa: BLE001
         assert type(exc).__name__ == "RateLimited" and "10,000" not in str(exc) and "3 calls" in str(exc)
+        assert not exc.retryable  # retrying within a run cannot succeed before midnight
     else:
         raise AssertionError("fourth KRX call of the day was allowed")
 

@@ -13,6 +13,7 @@ from kis_platform.defs.options.plot import smile_markdown
 from kis_platform.defs.options.snapshot import (
     KEY,
     UNDERLYING,
+    listed_expiry_months,
     read_snapshot,
     record_not_recoverable,
     snapshot_metadata,
@@ -22,7 +23,7 @@ from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
 from kis_platform.defs.resources import MarketDatabase, Sources
 from kis_platform.quality.guard import guard, guarded_write, schema_check_spec
 from kis_platform.schemas.options import OptionChainSnapshotSchema
-from kis_platform.sources.kis.options import option_board, option_expiries
+from kis_platform.sources.kis.options import option_board
 
 MINUTE = timedelta(minutes=1)
 LATE_LIMIT = timedelta(minutes=1)  # after the minute's end, today's live board no longer stands for that minute
@@ -88,7 +89,8 @@ def option_chain_snapshots(context: dg.AssetExecutionContext, database: MarketDa
         return
     with sources.session(database) as src:
         src.retry_until(start + MINUTE + LATE_LIMIT)
-        months = mx.nearest_monthlies(option_expiries(src.kis)["expiry_month"], now)
+        listed, cached = listed_expiry_months(src.kis, src.settings, now.date())
+        months = mx.nearest_monthlies(listed, now)
         if not months:
             raise dg.Failure(description=f"no monthly {UNDERLYING} option expiry is trading at {now}")
         frames = [to_table(option_board(src.kis, month), start, month, src.settings.source_tag, clock.now())
@@ -97,9 +99,11 @@ def option_chain_snapshots(context: dg.AssetExecutionContext, database: MarketDa
     rows = pd.concat(frames, ignore_index=True)
     context.log.info(f"{context.partition_key}: {len(rows)} rows for expiries {', '.join(months)}")
     writer = database.writer()
+    metadata = {"refetched": True, "expiry_list": "cached" if cached else "fetched",
+                **snapshot_metadata(rows, months), **stats}
     yield from guarded_write(context, rows, OptionChainSnapshotSchema,
                              lambda ok: writer.upsert("option_chain_snapshots", ok, KEY), dsn=database.dsn(),
-                             drop_invalid=True, metadata={"refetched": True, **snapshot_metadata(rows, months), **stats})
+                             drop_invalid=True, metadata=metadata)
 
 
 PREVIEW = ["underlying_symbol", "metric_type", "atm_strike", "c_itm1", "c_atm", "c_otm1", "p_itm1", "p_atm", "p_otm1"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+import os
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -12,6 +14,9 @@ import psycopg
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.options import matrix as mx
 from kis_platform.quality.completeness import compute_completeness, write_completeness
+from kis_platform.settings import Settings
+from kis_platform.sources.kis.client import KisClient
+from kis_platform.sources.kis.options import option_expiries
 
 UNDERLYING = "KOSPI200"
 DATASET = "option_chain_snapshots"
@@ -22,6 +27,21 @@ COLUMNS = [*KEY[:3], "expiry_date", *KEY[3:], "option_code", "price", "bid", "as
 NUMERIC = ["strike", "price", "bid", "ask", "theoretical_price", "iv", "delta", "gamma", "theta", "vega", "rho",
            "underlying_price", "futures_price"]
 PREVIEW = ["expiry", "option_type", "strike", "price", "iv", "delta", "gamma", "moneyness", "is_atm"]
+
+
+def listed_expiry_months(kis: KisClient, settings: Settings, today: date) -> tuple[list[str], bool]:
+    """The expiry months listed on the KIS option board today (FHPIO056104C0), asked once per day and machine:
+    listings change between sessions only, and every minute's run is its own process (one call fewer a minute,
+    and one fewer to be refused in a rate-limit burst). Returns (months, came from the cache)."""
+    path = settings.home / "cache" / f"option_expiries_{settings.kis_env}_{today:%Y%m%d}.json"
+    if path.exists():
+        return json.loads(path.read_text()), True
+    months = [str(m) for m in option_expiries(kis)["expiry_month"]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(months))
+    os.replace(tmp, path)  # atomic: a concurrent run reads no file or the whole one
+    return months, False
 
 
 def to_table(board: pd.DataFrame, snapshot_ts: datetime, expiry: str, source: str,
