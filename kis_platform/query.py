@@ -33,6 +33,7 @@ _DAILY_PREFERENCE = ["KRX", "KIS", "SIM_KRX", "SIM_KIS"]
 _SOURCES = ["KIS", "KRX", "SIM_KIS", "SIM_KRX"]
 _SESSIONS = ["krx_regular", "krx_open_auction", "krx_close_auction", "krx_after_hours", "nxt_pre", "nxt_main",
              "nxt_after"]
+_MINUTE_US, _DAY_US, _KST_OFFSET_US = 60_000_000, 86_400_000_000, 9 * 3_600_000_000
 _BAR_COLUMNS = ["symbol", "bar_start", "bar_end", "open", "high", "low", "close", "volume", "turnover_krw",
                 "trade_date", "is_final", "source"]
 
@@ -61,6 +62,17 @@ def _conn(dsn: str | None) -> psycopg.Connection:
         conn.execute("SET work_mem = '64MB'")
         _connections[dsn] = conn
     return conn
+
+
+_LABEL_CONSTRAINTS = ["minute_bars_bar_end_is_next_minute", "minute_bars_trade_date_is_kst_date"]
+
+
+def _labels_follow_from_start(conn: psycopg.Connection) -> bool:
+    """Whether minute_bars guarantees bar_end = bar_start + 1 minute and trade_date = KST date of bar_start
+    (sql/0102_minute_bar_labels.sql; left out on TimescaleDB releases that refuse it on compressed tables)."""
+    row = conn.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'minute_bars'::regclass "
+                       "AND conname = ANY(%s) AND convalidated", (_LABEL_CONSTRAINTS,)).fetchone()
+    return row is not None and row[0] == len(_LABEL_CONSTRAINTS)
 
 
 def _window(start: object, end: object) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -104,14 +116,17 @@ def bars(
         raise ValueError("minute bars are stored unadjusted only; use interval='1d' for adjusted prices")
     table = "minute_bars" if interval == "1m" else RESAMPLED_TABLES[interval]
     lo, hi = _window(start, end)
-    return _minute_bars(_conn(dsn), table, _symbols(symbols), lo, hi)
+    conn = _conn(dsn)
+    derive = table == "minute_bars" and _labels_follow_from_start(conn)
+    return _minute_bars(conn, table, _symbols(symbols), lo, hi, derive)
 
 
 def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.Timestamp,
-                 hi: pd.Timestamp) -> pd.DataFrame:
+                 hi: pd.Timestamp, derive_labels: bool = False) -> pd.DataFrame:
     """Minute-level bars through binary COPY. Each value the server sends costs it a send-function call, so the
     query sends as little as it can: no symbol column for one symbol, otherwise the raw codes (ordered, so
-    decoded once per run), and the source as a small integer."""
+    decoded once per run), the source as a small integer, and with `derive_labels` (the table's constraints
+    guarantee them) no bar_end or trade_date: both are computed here from bar_start."""
     widths = {len(name.encode()) for name in names}
     kinds: list[tuple[str, str]] = []
     symbol = sql.SQL("")
@@ -122,16 +137,22 @@ def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.
         kinds = [("symbol", "int2")]
     source = sql.SQL("CASE source {} END::int2").format(sql.SQL(" ").join(
         sql.SQL("WHEN {} THEN {}").format(sql.Literal(s), sql.Literal(i)) for i, s in enumerate(_SOURCES)))
+    bar_end = sql.SQL("") if derive_labels else sql.SQL("bar_end, ")
+    trade_date = sql.SQL("") if derive_labels else sql.SQL("trade_date, ")
     query = sql.SQL(
-        "SELECT {symbol}bar_start, bar_end, open, high, low, close, volume, COALESCE(turnover_krw, -1), "
-        "trade_date, is_final, {source} FROM {table} WHERE symbol = ANY({names}::text[]) "
+        "SELECT {symbol}bar_start, {bar_end}open, high, low, close, volume, COALESCE(turnover_krw, -1), "
+        "{trade_date}is_final, {source} FROM {table} WHERE symbol = ANY({names}::text[]) "
         "AND bar_start >= {lo} AND bar_start < {hi} ORDER BY symbol, bar_start").format(
-        symbol=symbol, source=source, table=sql.Identifier(table), names=sql.Literal(names),
-        lo=sql.Literal(lo.to_pydatetime()), hi=sql.Literal(hi.to_pydatetime()))
-    kinds += [("bar_start", "ts"), ("bar_end", "ts"), ("open", "int8"), ("high", "int8"), ("low", "int8"),
-              ("close", "int8"), ("volume", "int8"), ("turnover_krw", "int8"), ("trade_date", "date"),
-              ("is_final", "bool"), ("source", "int2")]
+        symbol=symbol, bar_end=bar_end, trade_date=trade_date, source=source, table=sql.Identifier(table),
+        names=sql.Literal(names), lo=sql.Literal(lo.to_pydatetime()), hi=sql.Literal(hi.to_pydatetime()))
+    kinds += [("bar_start", "ts"), *([] if derive_labels else [("bar_end", "ts")]), ("open", "int8"),
+              ("high", "int8"), ("low", "int8"), ("close", "int8"), ("volume", "int8"), ("turnover_krw", "int8"),
+              *([] if derive_labels else [("trade_date", "date")]), ("is_final", "bool"), ("source", "int2")]
     cols = copy_binary_read.decode(copy_binary_read.copy_out(conn, query), kinds)
+    if derive_labels:
+        # KST has been UTC+9 without daylight saving since 1988, so the KST date is a fixed-offset floor.
+        cols["bar_end"] = cols["bar_start"] + _MINUTE_US
+        cols["trade_date"] = (cols["bar_start"] + _KST_OFFSET_US) // _DAY_US
     n = len(cols["open"])
     if len(names) == 1:
         cols["symbol"] = np.full(n, names[0], dtype=object)

@@ -115,6 +115,31 @@ def test_minute_bars_round_trip(market_db: str, analyst: str) -> None:
         query.bars("005930", D1, D2, adjusted=True, dsn=analyst)
 
 
+def test_minute_bar_labels_are_constrained_and_derived_on_read(market_db: str, analyst: str) -> None:
+    """The read computes bar_end and trade_date from bar_start, which the table's constraints make safe."""
+    df = _gappy_minutes()
+    MarketWriter(market_db).replace_window("minute_bars", df, "bar_start",
+                                           pd.Timestamp(str(D1), tz=KST), pd.Timestamp(str(D2 + dt.timedelta(1)), tz=KST))
+    insert = ("INSERT INTO minute_bars (symbol, bar_start, bar_end, open, high, low, close, volume, trade_date, "
+              "source, fetched_at) VALUES ('005930', %s, %s, 10, 10, 10, 10, 1, %s, 'SIM_KIS', now())")
+    early = pd.Timestamp("2025-03-05 08:00", tz=KST)  # 23:00 UTC the day before: the KST date is not the UTC one
+    with psycopg.connect(market_db, autocommit=True) as conn:
+        conn.execute(insert, (early, early + pd.Timedelta(minutes=1), D2))
+        with pytest.raises(psycopg.errors.CheckViolation, match="minute_bars_bar_end_is_next_minute"):
+            conn.execute(insert, (early, early + pd.Timedelta(minutes=2), D2))
+        with pytest.raises(psycopg.errors.CheckViolation, match="minute_bars_trade_date_is_kst_date"):
+            conn.execute(insert, (early + pd.Timedelta(minutes=5), early + pd.Timedelta(minutes=6), D1))
+
+    got = query.bars(["0037T0", "005930"], D1, D2, dsn=analyst)
+    assert len(got) == len(df) + 1
+    conn = query._conn(analyst)
+    assert query._labels_follow_from_start(conn)
+    stored = query._minute_bars(conn, "minute_bars", ["0037T0", "005930"], pd.Timestamp(str(D1), tz=KST),
+                                pd.Timestamp(str(D2 + dt.timedelta(1)), tz=KST), derive_labels=False)
+    pd.testing.assert_frame_equal(got, stored)
+    assert got.loc[got["bar_start"] == early, "trade_date"].tolist() == [pd.Timestamp(D2)]
+
+
 def test_daily_bars_raw_vs_adjusted_and_source_preference(market_db: str, analyst: str) -> None:
     def row(source: str, adjusted: bool, close: int) -> dict:
         return {"symbol": "005930", "trade_date": D1, "source": source, "adjusted": adjusted, "open": close,
