@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from kis_platform.private_files import replace_file
 
 KST = ZoneInfo("Asia/Seoul")
 FIRST_YEAR = 2015
@@ -53,9 +54,7 @@ def _table() -> dict[date, tuple[time, time]]:
             day = label.date()
             o_t, c_t = o.tz_convert(KST).strftime("%H:%M"), c.tz_convert(KST).strftime("%H:%M")
             raw[day.isoformat()] = ["10:00", "16:30"] if day in csat else [o_t, c_t]
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(raw))
-        os.replace(tmp, cache)
+        replace_file(cache, json.dumps(raw), mode=0o644)  # shared temp dir: other users may read it
     table = {date.fromisoformat(k): (time.fromisoformat(v[0]), time.fromisoformat(v[1])) for k, v in raw.items()}
     for day in CSAT_DAYS & table.keys():
         table[day] = (time(10, 0), time(16, 30))

@@ -3,12 +3,13 @@ and the report of what ended up in the database.
 
 The real platform (`kis-platform up`: webserver, daemon, run queue, sensors) follows the simulator's clock from
 before the open to after the futures tail (15:45), at `--speed` simulated seconds per real second. Faults during
-the session: `--error-rate` of KIS requests answered with a 5xx gateway error, EGW00201 rate-limit bursts and one
-token expiry at set times. After the session the platform's own repair (client retries, the repair sensor) is
-given `--repair-wait` real seconds; then the report compares the database with the simulator's own answers,
-fetched again with the faults off: every watch-list bar and front-month futures bar expected, present, missing,
-duplicated and different; every option-board minute and expiry captured or not (the board is live only, so those
-cannot be repaired). Coverage at the session's end, before repair, is reported too (the user's old target: 98 %).
+the session: `--error-rate` of KIS requests answered with a 5xx gateway error, three EGW00201 rate-limit bursts
+(`--burst`: every KIS request refused for 30 market seconds by default) and one token expiry at set times. After
+the session the platform's own repair (client retries, the repair sensor) is given `--repair-wait` real seconds;
+then the report compares the database with the simulator's own answers, fetched again with the faults off: every
+watch-list bar and front-month futures bar expected, present, missing, duplicated and different; every option-board
+minute and expiry captured or not (the board is live only, so those cannot be repaired). Coverage at the
+session's end, before repair, is reported too (the user's old target: 98 %).
 """
 
 from __future__ import annotations
@@ -24,14 +25,25 @@ from kis_platform.bench.session_report import coverage_report, minute_lag, prese
 from kis_platform.calendar import KST, session_bounds
 
 
-def _events(first: datetime, last: datetime) -> list[tuple[datetime, str, dict]]:
+def _burst(spec: str) -> tuple[str, dict]:
+    """A rate-limit burst: "30s" refuses every KIS request for 30 seconds of market time, "40" the next 40
+    requests. A count lasts longer in market time the faster the clock runs (the platform's request pace is real
+    time: at 4× the same 40 refusals take four times as many market seconds), a duration does not."""
+    if spec.endswith("s"):
+        seconds = float(spec[:-1])
+        return f"rate-limit burst (every KIS request refused for {seconds:g} market s)", {"egw00201_for_s": seconds}
+    return f"rate-limit burst ({int(spec)} × EGW00201)", {"egw00201_burst": int(spec)}
+
+
+def _events(first: datetime, last: datetime, burst: str = "30s") -> list[tuple[datetime, str, dict]]:
     """The faults fired during the session, at simulated instants spread over it."""
     span = last - first
     at = lambda share: first + span * share
-    return [(at(0.15), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40}),
+    label, fault = _burst(burst)
+    return [(at(0.15), label, fault),
             (at(0.40), "token expiry", {"expire_tokens": True}),
-            (at(0.55), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40}),
-            (at(0.85), "rate-limit burst (40 × EGW00201)", {"egw00201_burst": 40})]
+            (at(0.55), label, fault),
+            (at(0.85), label, fault)]
 
 
 def _sim_now(platform: Platform) -> datetime:
@@ -70,6 +82,9 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--last", default=None, help="last minute (default: the close, 15:30)")
     parser.add_argument("--error-rate", type=float, default=0.05, help="share of requests answered 5xx (0.05)")
     parser.add_argument("--repair-wait", type=float, default=900, help="real seconds allowed for repair (900)")
+    parser.add_argument("--burst", default="30s",
+                        help="each of the three rate-limit bursts: 30s = every KIS request refused for 30 market "
+                             "seconds (default), 40 = the next 40 requests (harsher the faster the clock)")
     args = parser.parse_args(argv)
 
     day = date.fromisoformat(args.day)
@@ -78,7 +93,7 @@ def run(argv: list[str]) -> dict:
     last = datetime.combine(day, datetime.strptime(args.last, "%H:%M").time(), KST) if args.last else close_at
     # The futures tail (to 15:45) is collected 16 minutes after the close; run past it.
     stop_at = (close_at + timedelta(minutes=18)) if last == close_at else last + timedelta(minutes=2)
-    events = _events(first, last)
+    events = _events(first, last, args.burst)
     started = time.monotonic()
     with running_platform(["--clock", "fixed", "--start", (first - timedelta(minutes=5)).isoformat()],
                           "kis-bench-session-") as platform:

@@ -10,10 +10,15 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "egw00201_burst": 0,  # the next N KIS API requests fail with EGW00201
+    # every KIS API request fails with EGW00201 for this many seconds of market time from when it is set (the
+    # simulator's clock: under a fixed clock, until it is set to 0). Unlike a count, the same at every speed.
+    "egw00201_for_s": 0.0,
     "egw00201_rate": 0.0,  # probability that a KIS API request fails with EGW00201
     "error_5xx_rate": 0.0,  # probability of an HTTP 502/503 gateway error (HTML body)
     "delay_seconds": 0.0,  # added to every API response
@@ -69,10 +74,13 @@ def coerce(name: str, value: Any) -> Any:
 class Faults:
     """Current fault settings of one simulator."""
 
-    def __init__(self, seed: int, initial: dict[str, Any] | None = None) -> None:
+    def __init__(self, seed: int, initial: dict[str, Any] | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
         self.seed = seed
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
+        self._now = now or (lambda: datetime.now().astimezone())
+        self._refuse_until: datetime | None = None
         self.settings: dict[str, Any] = dict(DEFAULTS)
         self.pending_actions: list[str] = []
         if initial:
@@ -88,12 +96,15 @@ class Faults:
                         self.pending_actions.append(k)
                 else:
                     self.settings[k] = v
+                if k == "egw00201_for_s":
+                    self._refuse_until = self._now() + timedelta(seconds=v) if v > 0 else None
         return self.current()
 
     def clear(self) -> None:
         with self._lock:
             self.settings = dict(DEFAULTS)
             self._rng = random.Random(self.seed)
+            self._refuse_until = None
 
     def current(self) -> dict[str, Any]:
         with self._lock:
@@ -111,10 +122,19 @@ class Faults:
             return self._rng.random() < rate
 
     def take_burst(self) -> bool:
+        """Whether this KIS API request falls in a rate-limit burst (counted or timed)."""
         with self._lock:
             if self.settings["egw00201_burst"] > 0:
                 self.settings["egw00201_burst"] -= 1
                 return True
+            until = self._refuse_until
+        if until is None:
+            return False
+        if self._now() < until:
+            return True
+        with self._lock:  # over: the setting reads 0 again, as a spent count does
+            if self._refuse_until == until:
+                self._refuse_until, self.settings["egw00201_for_s"] = None, 0.0
         return False
 
     def hit(self, name: str, *key: object) -> bool:

@@ -22,7 +22,7 @@ class SimState:
                                  config.token_reuse_window)
         self.bucket = TokenBucket(config.rate)
         self.krx_counter = DailyCounter()
-        self.faults = Faults(config.seed, config.faults)
+        self.faults = Faults(config.seed, config.faults, now=self.clock.now)
         self.stats = Stats()
         self.run_fault_actions()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kis_platform.ops.backup import backup
-from kis_platform.private_files import private_dir, write_private
+from kis_platform.private_files import private_dir, replace_file, write_private
 from kis_platform.settings import load_settings
 from kis_platform.sources.kis.auth import IssuedToken, TokenLease
 from kis_platform.sources.limiter import SharedLimiter
@@ -43,6 +43,17 @@ def test_token_lease_is_owner_only(tmp_path: Path, open_umask: None) -> None:
     modes = {"state dir": mode(state), "lease": mode(lease.path), "lock": mode(lease.lock_path)}
     report("token lease", f"umask 0: { {k: oct(v) for k, v in modes.items()} }")
     assert modes == {"state dir": 0o700, "lease": 0o600, "lock": 0o600}
+
+
+def test_replaced_file_is_owner_only_unless_asked_and_leaves_no_temp_file(tmp_path: Path, open_umask: None) -> None:
+    cache = tmp_path / "cache" / "list.json"
+    replace_file(cache, "old")
+    replace_file(cache, "new")
+    shared = tmp_path / "shared.json"
+    replace_file(shared, "{}", mode=0o644)
+    report("replace_file", f"umask 0: default {oct(mode(cache))}, asked 0o644 {oct(mode(shared))}")
+    assert cache.read_text() == "new" and mode(cache) == 0o600 and mode(shared) == 0o644
+    assert sorted(p.name for p in cache.parent.iterdir()) == ["list.json"]
 
 
 def test_open_state_dir_left_by_an_older_version_is_tightened(tmp_path: Path, open_umask: None) -> None:

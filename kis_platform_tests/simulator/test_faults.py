@@ -22,6 +22,18 @@ def test_egw00201_burst(fresh, k):
     assert fresh.stats()["by_fault"]["egw00201"] == 2
 
 
+def test_egw00201_for_market_seconds(fresh, k):
+    """A timed burst refuses every request until the simulator's clock has moved on, however many are sent."""
+    fresh.set_faults(egw00201_for_s=30)
+    assert [minutes_today(k).status_code for _ in range(5)] == [500] * 5
+    fresh.set_clock("fixed", "2026-11-20T12:50:59+09:00")  # 29 s later: still refused
+    assert minutes_today(k).status_code == 500
+    fresh.set_clock("fixed", "2026-11-20T12:51:00+09:00")  # 30 s after it was set
+    assert minutes_today(k).status_code == 200
+    assert fresh.stats()["by_fault"]["egw00201"] == 6
+    assert fresh._admin("GET", "faults")["egw00201_for_s"] == 0
+
+
 def test_5xx_and_malformed_json(fresh, k):
     fresh.set_faults(error_5xx_rate=1.0)
     r = minutes_today(k)

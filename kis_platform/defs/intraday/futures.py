@@ -1,6 +1,5 @@
 """One-minute bars of the KOSPI200 and KOSDAQ150 front-month index futures, one partition per stock-session minute."""
 
-import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -14,6 +13,7 @@ from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
 from kis_platform.defs.resources import MarketDatabase, Sources, SourceSession
+from kis_platform.private_files import replace_file
 from kis_platform.quality.guard import guarded_write, schema_check_spec
 from kis_platform.schemas import FuturesMinuteBarSchema
 from kis_platform.settings import Settings
@@ -42,10 +42,7 @@ def cached_futures_master(settings: Settings, today: date) -> tuple[pd.DataFrame
         return pd.read_csv(path, dtype="string", keep_default_na=False), True
     master = fo_index_master(settings.kis_master_url)
     rows = master[master["product_type"] == "1"][["product_type", "short_code", "name", "month_class"]]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    rows.to_csv(tmp, index=False)
-    os.replace(tmp, path)  # atomic: a concurrent run reads the old file or the whole new one
+    replace_file(path, rows.to_csv(index=False))  # a concurrent run reads no file or the whole one
     return rows, False
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ import psycopg
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.options import matrix as mx
 from kis_platform.quality.completeness import compute_completeness, write_completeness
+from kis_platform.private_files import replace_file
 from kis_platform.settings import Settings
 from kis_platform.sources.kis.client import KisClient
 from kis_platform.sources.kis.options import option_expiries
@@ -37,10 +37,7 @@ def listed_expiry_months(kis: KisClient, settings: Settings, today: date) -> tup
     if path.exists():
         return json.loads(path.read_text()), True
     months = [str(m) for m in option_expiries(kis)["expiry_month"]]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(months))
-    os.replace(tmp, path)  # atomic: a concurrent run reads no file or the whole one
+    replace_file(path, json.dumps(months))  # a concurrent run reads no file or the whole one
     return months, False
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kis_platform.private_files import private_dir
+from kis_platform.private_files import private_dir, replace_file
 from kis_platform.sources.errors import TokenError
 
 log = logging.getLogger("kis_platform.sources")
@@ -86,11 +86,8 @@ class TokenLease:
             return None
 
     def _write(self, tok: IssuedToken) -> None:
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"access_token": tok.value, "expires_at": tok.expires_at, "issued_at": tok.issued_at}, f)
-        os.replace(tmp, self.path)
+        replace_file(self.path, json.dumps(
+            {"access_token": tok.value, "expires_at": tok.expires_at, "issued_at": tok.issued_at}))
 
     def token(self) -> str:
         """A token valid for at least `margin_s` more seconds, issuing one if no process holds one."""
