@@ -7,8 +7,8 @@ Dates without a time mean whole KST days and the end day is included; datetimes 
 are taken as KST. Timestamps come back as Asia/Seoul; prices of stocks are KRW integers.
 
 Minute-level reads use binary COPY decoded with numpy (no Python object per row; storage/copy_binary_read.py):
-a year of one symbol's minutes (99,060 rows) arrives in 0.12-0.25 s on the 2-core development machine, most of
-it the server's per-value work (see `kis-platform bench query` and docs/benchmarks.md).
+the server's cost is per value sent, so minute_bars rows travel as five values where its constraints allow
+(`_minute_bars`). Figures: `kis-platform bench query` and docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -64,15 +64,21 @@ def _conn(dsn: str | None) -> psycopg.Connection:
     return conn
 
 
-_LABEL_CONSTRAINTS = ["minute_bars_bar_end_is_next_minute", "minute_bars_trade_date_is_kst_date"]
+# Constraints of minute_bars the read relies on when present (sql/0102, sql/0103): TimescaleDB releases that refuse
+# ADD CONSTRAINT on compressed hypertables go without them, and the read then fetches every column as stored.
+_LABEL_CONSTRAINTS = frozenset({"minute_bars_bar_end_is_next_minute", "minute_bars_trade_date_is_kst_date"})
+_PACKING_CONSTRAINTS = frozenset({"minute_bars_prices_fit_int4", "minute_bars_volume_below_2_60"})
+# Volume is sent shifted left by three bits: is_final in bit 0, the source's index in bits 1-2.
+assert len(_SOURCES) <= 4, "a fifth source needs another bit beside the volume"
 
 
-def _labels_follow_from_start(conn: psycopg.Connection) -> bool:
-    """Whether minute_bars guarantees bar_end = bar_start + 1 minute and trade_date = KST date of bar_start
-    (sql/0102_minute_bar_labels.sql; left out on TimescaleDB releases that refuse it on compressed tables)."""
-    row = conn.execute("SELECT count(*) FROM pg_constraint WHERE conrelid = 'minute_bars'::regclass "
-                       "AND conname = ANY(%s) AND convalidated", (_LABEL_CONSTRAINTS,)).fetchone()
-    return row is not None and row[0] == len(_LABEL_CONSTRAINTS)
+def _minute_bar_guarantees(conn: psycopg.Connection) -> frozenset[str]:
+    """Which of the read's constraints minute_bars has (validated). Asked on every read, so a migration applied
+    while an analyst's session is open is used at once."""
+    rows = conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'minute_bars'::regclass "
+                        "AND conname = ANY(%s) AND convalidated",
+                        (sorted(_LABEL_CONSTRAINTS | _PACKING_CONSTRAINTS),)).fetchall()
+    return frozenset(name for (name,) in rows)
 
 
 def _window(start: object, end: object) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -117,16 +123,19 @@ def bars(
     table = "minute_bars" if interval == "1m" else RESAMPLED_TABLES[interval]
     lo, hi = _window(start, end)
     conn = _conn(dsn)
-    derive = table == "minute_bars" and _labels_follow_from_start(conn)
-    return _minute_bars(conn, table, _symbols(symbols), lo, hi, derive)
+    guarantees = _minute_bar_guarantees(conn) if table == "minute_bars" else frozenset()
+    return _minute_bars(conn, table, _symbols(symbols), lo, hi, derive_labels=_LABEL_CONSTRAINTS <= guarantees,
+                        pack_values=_PACKING_CONSTRAINTS <= guarantees)
 
 
-def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.Timestamp,
-                 hi: pd.Timestamp, derive_labels: bool = False) -> pd.DataFrame:
-    """Minute-level bars through binary COPY. Each value the server sends costs it a send-function call, so the
-    query sends as little as it can: no symbol column for one symbol, otherwise the raw codes (ordered, so
-    decoded once per run), the source as a small integer, and with `derive_labels` (the table's constraints
-    guarantee them) no bar_end or trade_date: both are computed here from bar_start."""
+def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.Timestamp, hi: pd.Timestamp,
+                 derive_labels: bool = False, pack_values: bool = False) -> pd.DataFrame:
+    """Minute-level bars through binary COPY. The server's cost is per value sent (a send-function call and a
+    length word each), so the query sends as few as it can: no symbol column for one symbol, otherwise the raw
+    codes (ordered, so decoded once per run), and the source as a small integer. With `derive_labels` and
+    `pack_values` (minute_bars' constraints guarantee both are safe) it leaves out bar_end and trade_date, which
+    are computed here from bar_start, and sends five values a row instead of eleven: bar_start, open and high in
+    one bigint, low and close in another, volume with is_final and the source in its low bits, and turnover."""
     widths = {len(name.encode()) for name in names}
     kinds: list[tuple[str, str]] = []
     symbol = sql.SQL("")
@@ -135,24 +144,38 @@ def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.
     elif len(names) != 1:
         symbol = sql.SQL("array_position({}::text[], symbol)::int2, ").format(sql.Literal(names))
         kinds = [("symbol", "int2")]
-    source = sql.SQL("CASE source {} END::int2").format(sql.SQL(" ").join(
+    source = sql.SQL("CASE source {} END").format(sql.SQL(" ").join(
         sql.SQL("WHEN {} THEN {}").format(sql.Literal(s), sql.Literal(i)) for i, s in enumerate(_SOURCES)))
-    bar_end = sql.SQL("") if derive_labels else sql.SQL("bar_end, ")
-    trade_date = sql.SQL("") if derive_labels else sql.SQL("trade_date, ")
+    if pack_values:
+        values = sql.SQL("(open << 32) | high, (low << 32) | close, (volume << 3) | ({source} << 1) | is_final::int, "
+                         "COALESCE(turnover_krw, -1)").format(source=source)
+        value_kinds = [("open_high", "int8"), ("low_close", "int8"), ("volume_flags", "int8"),
+                       ("turnover_krw", "int8")]
+    else:
+        values = sql.SQL("open, high, low, close, volume, COALESCE(turnover_krw, -1), is_final, ({source})::int2"
+                         ).format(source=source)
+        value_kinds = [("open", "int8"), ("high", "int8"), ("low", "int8"), ("close", "int8"), ("volume", "int8"),
+                       ("turnover_krw", "int8"), ("is_final", "bool"), ("source", "int2")]
+    labels = sql.SQL("") if derive_labels else sql.SQL("bar_end, trade_date, ")
     query = sql.SQL(
-        "SELECT {symbol}bar_start, {bar_end}open, high, low, close, volume, COALESCE(turnover_krw, -1), "
-        "{trade_date}is_final, {source} FROM {table} WHERE symbol = ANY({names}::text[]) "
+        "SELECT {symbol}bar_start, {labels}{values} FROM {table} WHERE symbol = ANY({names}::text[]) "
         "AND bar_start >= {lo} AND bar_start < {hi} ORDER BY symbol, bar_start").format(
-        symbol=symbol, bar_end=bar_end, trade_date=trade_date, source=source, table=sql.Identifier(table),
+        symbol=symbol, labels=labels, values=values, table=sql.Identifier(table),
         names=sql.Literal(names), lo=sql.Literal(lo.to_pydatetime()), hi=sql.Literal(hi.to_pydatetime()))
-    kinds += [("bar_start", "ts"), *([] if derive_labels else [("bar_end", "ts")]), ("open", "int8"),
-              ("high", "int8"), ("low", "int8"), ("close", "int8"), ("volume", "int8"), ("turnover_krw", "int8"),
-              *([] if derive_labels else [("trade_date", "date")]), ("is_final", "bool"), ("source", "int2")]
+    kinds += [("bar_start", "ts"), *([] if derive_labels else [("bar_end", "ts"), ("trade_date", "date")]),
+              *value_kinds]
     cols = copy_binary_read.decode(copy_binary_read.copy_out(conn, query), kinds)
     if derive_labels:
         # KST has been UTC+9 without daylight saving since 1988, so the KST date is a fixed-offset floor.
         cols["bar_end"] = cols["bar_start"] + _MINUTE_US
         cols["trade_date"] = (cols["bar_start"] + _KST_OFFSET_US) // _DAY_US
+    if pack_values:
+        high_close_mask = np.int64(0xFFFF_FFFF)
+        open_high, low_close, volume_flags = cols.pop("open_high"), cols.pop("low_close"), cols.pop("volume_flags")
+        cols["open"], cols["high"] = open_high >> 32, open_high & high_close_mask
+        cols["low"], cols["close"] = low_close >> 32, low_close & high_close_mask
+        cols["volume"], cols["is_final"] = volume_flags >> 3, (volume_flags & 1).astype(bool)
+        cols["source"] = (volume_flags >> 1) & 3
     n = len(cols["open"])
     if len(names) == 1:
         cols["symbol"] = np.full(n, names[0], dtype=object)
@@ -161,8 +184,8 @@ def _minute_bars(conn: psycopg.Connection, table: str, names: list[str], lo: pd.
     else:
         raw = cols["symbol"]
         starts = np.r_[0, np.flatnonzero(raw[1:] != raw[:-1]) + 1] if n else np.zeros(0, dtype=np.int64)
-        labels = np.array([raw[i].decode() for i in starts], dtype=object)
-        cols["symbol"] = np.repeat(labels, np.diff(np.r_[starts, n]))
+        codes = np.array([raw[i].decode() for i in starts], dtype=object)
+        cols["symbol"] = np.repeat(codes, np.diff(np.r_[starts, n]))
     for name in ("bar_start", "bar_end"):  # µs since 1970 UTC -> ns, viewed: no per-value conversion
         cols[name] = pd.DatetimeIndex((cols[name] * 1000).view("M8[ns]"), tz="UTC").tz_convert(KST)
     turnover = cols["turnover_krw"].astype(np.float64)

@@ -71,10 +71,11 @@ class MinuteBarSchema(StockBars):
     bar_start: Series[Instant] = tz_field()
     bar_end: Series[Instant] = tz_field()
     open: Series[Int] = pa.Field()
-    high: Series[Int] = pa.Field()
+    # The bounds of sql/0103 (the analysts' read packs two prices per bigint): far above any real bar.
+    high: Series[Int] = pa.Field(le=2**31 - 1)
     low: Series[Int] = pa.Field()
     close: Series[Int] = pa.Field()
-    volume: Series[Int] = pa.Field()
+    volume: Series[Int] = pa.Field(lt=2**60)
     turnover_krw: Series[Int] = pa.Field(nullable=True, required=False)
     session: Series[Text] = pa.Field(required=False, isin=list(STOCK_SESSIONS))
     is_final: Series[bool] = pa.Field(required=False)

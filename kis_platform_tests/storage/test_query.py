@@ -115,29 +115,43 @@ def test_minute_bars_round_trip(market_db: str, analyst: str) -> None:
         query.bars("005930", D1, D2, adjusted=True, dsn=analyst)
 
 
-def test_minute_bar_labels_are_constrained_and_derived_on_read(market_db: str, analyst: str) -> None:
-    """The read computes bar_end and trade_date from bar_start, which the table's constraints make safe."""
+def test_minute_bar_constraints_let_the_read_derive_labels_and_pack_values(market_db: str, analyst: str) -> None:
+    """The read computes bar_end and trade_date from bar_start and unpacks prices, volume, is_final and source
+    from three bigints, which the table's constraints make safe: same frame as reading every column as stored,
+    including at the edges of the packed fields."""
     df = _gappy_minutes()
     MarketWriter(market_db).replace_window("minute_bars", df, "bar_start",
                                            pd.Timestamp(str(D1), tz=KST), pd.Timestamp(str(D2 + dt.timedelta(1)), tz=KST))
     insert = ("INSERT INTO minute_bars (symbol, bar_start, bar_end, open, high, low, close, volume, trade_date, "
-              "source, fetched_at) VALUES ('005930', %s, %s, 10, 10, 10, 10, 1, %s, 'SIM_KIS', now())")
+              "is_final, source, fetched_at) VALUES ('005930', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())")
     early = pd.Timestamp("2025-03-05 08:00", tz=KST)  # 23:00 UTC the day before: the KST date is not the UTC one
+    top, most = 2**31 - 1, 2**60 - 1
     with psycopg.connect(market_db, autocommit=True) as conn:
-        conn.execute(insert, (early, early + pd.Timedelta(minutes=1), D2))
-        with pytest.raises(psycopg.errors.CheckViolation, match="minute_bars_bar_end_is_next_minute"):
-            conn.execute(insert, (early, early + pd.Timedelta(minutes=2), D2))
-        with pytest.raises(psycopg.errors.CheckViolation, match="minute_bars_trade_date_is_kst_date"):
-            conn.execute(insert, (early + pd.Timedelta(minutes=5), early + pd.Timedelta(minutes=6), D1))
+        conn.execute(insert, (early, early + pd.Timedelta(minutes=1), top - 1, top, 1, top - 2, most, D2, False,
+                              "SIM_KRX"))
+        later = early + pd.Timedelta(minutes=5)
+        # Each row breaks one rule: (bar_end, open, high, low, close, volume, trade_date).
+        refused = {
+            "minute_bars_bar_end_is_next_minute": (later + pd.Timedelta(minutes=2), 10, 10, 10, 10, 1, D2),
+            "minute_bars_trade_date_is_kst_date": (later + pd.Timedelta(minutes=1), 10, 10, 10, 10, 1, D1),
+            "minute_bars_prices_fit_int4": (later + pd.Timedelta(minutes=1), 10, top + 1, 10, 10, 1, D2),
+            "minute_bars_volume_below_2_60": (later + pd.Timedelta(minutes=1), 10, 10, 10, 10, most + 1, D2),
+        }
+        for name, values in refused.items():
+            with pytest.raises(psycopg.errors.CheckViolation, match=name):
+                conn.execute(insert, (later, *values, True, "SIM_KIS"))
 
     got = query.bars(["0037T0", "005930"], D1, D2, dsn=analyst)
     assert len(got) == len(df) + 1
     conn = query._conn(analyst)
-    assert query._labels_follow_from_start(conn)
+    assert query._minute_bar_guarantees(conn) == query._LABEL_CONSTRAINTS | query._PACKING_CONSTRAINTS
     stored = query._minute_bars(conn, "minute_bars", ["0037T0", "005930"], pd.Timestamp(str(D1), tz=KST),
-                                pd.Timestamp(str(D2 + dt.timedelta(1)), tz=KST), derive_labels=False)
+                                pd.Timestamp(str(D2 + dt.timedelta(1)), tz=KST))
     pd.testing.assert_frame_equal(got, stored)
-    assert got.loc[got["bar_start"] == early, "trade_date"].tolist() == [pd.Timestamp(D2)]
+    edge = got[got["bar_start"] == early].iloc[0]
+    assert (edge["open"], edge["high"], edge["low"], edge["close"], edge["volume"]) == (top - 1, top, 1, top - 2, most)
+    assert (edge["trade_date"], edge["is_final"], edge["source"]) == (pd.Timestamp(D2), False, "SIM_KRX")
+    assert set(got.loc[got["bar_start"] != early, "source"]) == {"SIM_KIS"} and got["is_final"].sum() == len(df)
 
 
 def test_daily_bars_raw_vs_adjusted_and_source_preference(market_db: str, analyst: str) -> None:
