@@ -96,22 +96,34 @@ def freshness_check(asset_key: dg.CoercibleToAssetKey, max_lag: timedelta, *,
         raise ValueError(f"{ds.name} is daily: use completeness_check for it")
 
     @dg.asset_check(asset=key, name="freshness", partitions_def=partitions_def, blocking=False,
-                    description=f"{ds.name}: newest row at most {max_lag} behind the session's last closed minute.")
+                    description=freshness_description(ds.name, max_lag))
     def _freshness(context) -> dg.AssetCheckResult:
-        now, day = now_fn(), partition_day(check_partition_key(context))
-        lo, hi = partition_window(day.isoformat())
-        with psycopg.connect(dsn_fn()) as conn:
-            rows, newest = conn.execute(f"SELECT count(*), max({ds.time_column}) FROM {ds.name} WHERE "
-                                        f"{ds.time_column} >= %s AND {ds.time_column} < %s", (lo, hi)).fetchone()
-        meta = {"rows_checked": rows, "newest": str(newest), "max_lag_seconds": max_lag.total_seconds()}
-        if not calendar.is_session(day) or now < calendar.session_bounds(day)[0] + max_lag:
-            return dg.AssetCheckResult(passed=True, metadata={**meta, "note": "session not running yet"})
-        # the last bar that can exist is the one that closed before `now` (or the close bar after the close)
-        close = calendar.session_bounds(day)[1] + (DERIVATIVES if ds.name == "futures_minute_bars" else timedelta(0))
-        reference = min(now - timedelta(minutes=1), close)
-        lag = (reference - newest) if newest is not None else reference - calendar.session_bounds(day)[0]
-        return dg.AssetCheckResult(passed=newest is not None and lag <= max_lag, severity=severity,
-                                   metadata={**meta, "lag_seconds": lag.total_seconds(), "num_failures": int(
-                                       newest is None or lag > max_lag)})
+        return freshness_result(dsn_fn(), ds.name, check_partition_key(context), max_lag, now_fn(), severity)
 
     return _freshness
+
+
+def freshness_description(table: str, max_lag: timedelta) -> str:
+    return f"{table}: newest row at most {max_lag} behind the session's last closed minute."
+
+
+def freshness_result(dsn: str, table: str, partition_key: str, max_lag: timedelta, now: datetime,
+                     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.WARN) -> dg.AssetCheckResult:
+    """The `freshness` verdict for the day of `partition_key` at `now`: freshness_check's body, for an asset
+    that reports the check from its own step."""
+    ds = DATASETS[table]
+    day = partition_day(partition_key)
+    lo, hi = partition_window(day.isoformat())
+    with psycopg.connect(dsn) as conn:
+        rows, newest = conn.execute(f"SELECT count(*), max({ds.time_column}) FROM {ds.name} WHERE "
+                                    f"{ds.time_column} >= %s AND {ds.time_column} < %s", (lo, hi)).fetchone()
+    meta = {"rows_checked": rows, "newest": str(newest), "max_lag_seconds": max_lag.total_seconds()}
+    if not calendar.is_session(day) or now < calendar.session_bounds(day)[0] + max_lag:
+        return dg.AssetCheckResult(passed=True, metadata={**meta, "note": "session not running yet"})
+    # the last bar that can exist is the one that closed before `now` (or the close bar after the close)
+    close = calendar.session_bounds(day)[1] + (DERIVATIVES if ds.name == "futures_minute_bars" else timedelta(0))
+    reference = min(now - timedelta(minutes=1), close)
+    lag = (reference - newest) if newest is not None else reference - calendar.session_bounds(day)[0]
+    return dg.AssetCheckResult(passed=newest is not None and lag <= max_lag, severity=severity,
+                               metadata={**meta, "lag_seconds": lag.total_seconds(), "num_failures": int(
+                                   newest is None or lag > max_lag)})

@@ -36,7 +36,8 @@ def _read(dsn: str, query: str | sql.Composable, params: tuple) -> pd.DataFrame:
         return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
 
 
-def _result(rule: str, checked: int, bad: pd.DataFrame, **extra: object) -> dg.AssetCheckResult:
+def flag_result(rule: str, checked: int, bad: pd.DataFrame, **extra: object) -> dg.AssetCheckResult:
+    """A WARN check result of `rule` over `checked` rows, failing on the `bad` ones (with a sample)."""
     return dg.AssetCheckResult(passed=bad.empty, severity=dg.AssetCheckSeverity.WARN, metadata={
         "rule": rule, "rows_checked": checked, "num_failures": len(bad),
         "symbols": dg.MetadataValue.json(sorted(bad["symbol"].astype(str).unique().tolist()) if len(bad) else []),
@@ -108,13 +109,12 @@ def spike_check(asset_key: dg.CoercibleToAssetKey, kind: Literal["daily_close", 
     name = "price_limit_30pct" if kind == "daily_close" else "minute_volume_spike"
 
     @dg.asset_check(asset=asset_key, name=name, partitions_def=partitions_def, blocking=False,
-                    description="Daily close moved beyond the ±30 % KRX limit from the previous close (WARN)."
-                    if kind == "daily_close" else f"A minute's volume is above {ratio:g}x the day's median (WARN).")
+                    description=spike_description(kind, ratio))
     def _spike(context) -> dg.AssetCheckResult:
         key = check_partition_key(context)
         checked, bad = (daily_close_moves(dsn_fn(), partition_day(key), limit) if kind == "daily_close"
                         else minute_volume_spikes(dsn_fn(), key, ratio))
-        return _result(name, checked, bad)
+        return flag_result(name, checked, bad)
 
     return _spike
 
@@ -125,9 +125,18 @@ def stale_feed_check(asset_key: dg.CoercibleToAssetKey, partitions_def: dg.Parti
     """`stale_feed`: the same bar repeated `min_run`+ minutes in a row — the source froze and kept re-sending it."""
 
     @dg.asset_check(asset=asset_key, name="stale_feed", partitions_def=partitions_def, blocking=False,
-                    description=f"{table}: {min_run}+ consecutive identical bars (OHLC and volume) of one symbol.")
+                    description=stale_feed_description(table, min_run))
     def _stale(context) -> dg.AssetCheckResult:
         checked, bad = stale_runs(dsn_fn(), check_partition_key(context), table, min_run)
-        return _result("stale_feed", checked, bad)
+        return flag_result("stale_feed", checked, bad)
 
     return _stale
+
+
+def spike_description(kind: Literal["daily_close", "minute_volume"], ratio: float = VOLUME_RATIO) -> str:
+    return ("Daily close moved beyond the ±30 % KRX limit from the previous close (WARN)." if kind == "daily_close"
+            else f"A minute's volume is above {ratio:g}x the day's median (WARN).")
+
+
+def stale_feed_description(table: str = "minute_bars", min_run: int = STALE_RUN) -> str:
+    return f"{table}: {min_run}+ consecutive identical bars (OHLC and volume) of one symbol."

@@ -60,6 +60,13 @@ def test_minute_partition_stores_closed_bars_once(minute_platform: str, instance
     assert all(r[3] >= max(r[2], r[5]) and r[4] <= min(r[2], r[5]) and r[7] > 0 for r in rows)
     meta = result.get_asset_materialization_events()[0].materialization.metadata
     assert meta["missing_symbols"].value == 0 and meta["symbols"].value == 50
+    # The step reports the minute's soft checks itself (no check steps of their own in the minute run).
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert sorted(checks) == ["freshness", "minute_volume_spike", "schema_guard", "stale_feed"]
+    assert all(e.passed and e.partition == "2026-11-20-10:05" for e in checks.values())
+    assert checks["minute_volume_spike"].metadata["rows_checked"].value == 50  # the minute's own bars
+    assert checks["freshness"].metadata["lag_seconds"].value == 30  # newest bar 10:05 against now - 1 min, 10:05:30
+    assert {s.step_key for s in result.get_step_success_events()} == {"minute_bars"}
     assert _materialize(instance, "2026-11-20-10:05").success
     assert _bars(minute_platform) == rows  # rerun: same rows, no duplicates
 

@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import dagster as dg
 
-from kis_platform import clock
 from kis_platform.defs.intraday.assets import minute_bars
 from kis_platform.defs.intraday.day_audit import (
                           audit_after_close,
@@ -21,14 +18,8 @@ from kis_platform.defs.intraday.schedules import (
                           repair_missed_minutes,
 )
 from kis_platform.defs.intraday.universe import universe_minute_bars
-from kis_platform.defs.partitions import SESSION_MINUTES
-from kis_platform.quality import freshness_check, spike_check, stale_feed_check
 
-# Soft checks read only their minute's window: a frozen feed, a volume spike, a feed that stopped.
-checks = [freshness_check(minute_bars.key, timedelta(minutes=3), partitions_def=SESSION_MINUTES,
-                          now_fn=lambda: clock.now()),
-          stale_feed_check(minute_bars.key, SESSION_MINUTES), spike_check(minute_bars.key, "minute_volume", SESSION_MINUTES)]
-
+# minute_bars reports its soft checks (freshness, volume spike, frozen feed) from its own step: minute_checks.py.
 defs = dg.Definitions(assets=[minute_bars, futures_minute_bars, universe_minute_bars, intraday_day_audit],
-                      asset_checks=checks, jobs=[intraday_minute_job, intraday_day_audit_job],
+                      jobs=[intraday_minute_job, intraday_day_audit_job],
                       sensors=[every_session_minute, repair_missed_minutes, audit_after_close])

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kis_platform import clock
 from kis_platform.calendar import session_bounds
+from kis_platform.defs.intraday.minute_checks import SOFT_CHECK_SPECS, soft_check_results
 from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
 from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
@@ -90,7 +91,7 @@ def write_bars(database: MarketDatabase, table: str, rows: pd.DataFrame) -> int:
     deps=[trading_calendar],
     pool="kis_api",
     op_tags={"dagster/max_runtime": 300},
-    check_specs=[schema_check_spec("minute_bars", SESSION_MINUTES)],
+    check_specs=[schema_check_spec("minute_bars", SESSION_MINUTES), *SOFT_CHECK_SPECS],
 )
 def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, database: MarketDatabase,
                 sources: Sources) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
@@ -140,3 +141,4 @@ def minute_bars(context: dg.AssetExecutionContext, config: MinuteBarsConfig, dat
         return written
 
     yield from guarded_write(context, rows, MinuteBarSchema, write, dsn=database.dsn(), metadata=meta)
+    yield from soft_check_results(database.dsn(), context.partition_key, clock.now(settings))
