@@ -11,6 +11,8 @@ BEGIN
     ALTER TABLE minute_bars
         ADD CONSTRAINT minute_bars_prices_fit_int4 CHECK (high <= 2147483647),
         ADD CONSTRAINT minute_bars_volume_below_2_60 CHECK (volume < 1152921504606846976);
+    COMMENT ON COLUMN minute_bars.high IS 'Highest trade price in the minute, KRW; at most 2^31 - 1 (constraint minute_bars_prices_fit_int4, so every price of the bar fits a 32-bit integer).';
+    COMMENT ON COLUMN minute_bars.volume IS 'Shares traded in the minute (KIS cntg_vol); below 2^60 (constraint minute_bars_volume_below_2_60).';
 EXCEPTION WHEN feature_not_supported THEN
     RAISE NOTICE 'minute_bars: value-range constraints not added (%); analyst reads will send every value', SQLERRM;
 END
