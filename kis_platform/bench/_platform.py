@@ -21,6 +21,18 @@ from kis_platform.simulator.server import wait_ready
 from kis_platform.storage.embedded import free_port
 
 BIN = Path(sys.executable).parent
+LOCATION = "kis_platform"  # the code location's name in workspace.yaml
+
+
+def launch_job(ui_port: int, job: str, partition: str, run_config: dict | None = None) -> str:
+    """Launch `job` for `partition` through the UI's GraphQL API, as a person does; returns the run id. The
+    launchpad fills in the job's default config; this API does not, so `run_config` must say it (a job defined
+    with `config=` has it as `job.config`)."""
+    from dagster_graphql import DagsterGraphQLClient
+
+    client = DagsterGraphQLClient("127.0.0.1", port_number=ui_port, timeout=60)
+    return client.submit_job_execution(job, repository_location_name=LOCATION, repository_name="__repository__",
+                                       run_config=run_config or {}, tags={"dagster/partition": partition})
 
 
 def wait_log(path: Path, text: str, proc: subprocess.Popen, seconds: float) -> None:

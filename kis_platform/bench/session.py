@@ -10,6 +10,12 @@ then the report compares the database with the simulator's own answers, fetched 
 watch-list bar and front-month futures bar expected, present, missing, duplicated and different; every option-board
 minute and expiry captured or not (the board is live only, so those cannot be repaired). Coverage at the
 session's end, before repair, is reported too (the user's old target: 98 %).
+
+`--load` is issue #9's load run instead: no faults, and on top of the minute runs the previous trading day's
+daily data is launched during the session's first minutes, as a person would from the UI: the whole market from
+KRX (`daily_krx_job`: stock master and daily bars) and the watch list from KIS (`daily_kis_job`: raw and adjusted
+daily bars, investor flows). The KIS runs share the minute runs' rate budget and pool. The report then gives how
+those runs ended and what they stored, next to how many minutes were materialized within their minute.
 """
 
 from __future__ import annotations
@@ -20,9 +26,9 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
-from kis_platform.bench._platform import Platform, running_platform
-from kis_platform.bench.session_report import coverage_report, minute_lag, present_keys
-from kis_platform.calendar import KST, session_bounds
+from kis_platform.bench._platform import Platform, launch_job, running_platform
+from kis_platform.bench.session_report import coverage_report, daily_load_report, minute_lag, present_keys
+from kis_platform.calendar import KST, previous_session, session_bounds
 
 
 def _burst(spec: str) -> tuple[str, dict]:
@@ -44,6 +50,19 @@ def _events(first: datetime, last: datetime, burst: str = "30s") -> list[tuple[d
             (at(0.40), "token expiry", {"expire_tokens": True}),
             (at(0.55), label, fault),
             (at(0.85), label, fault)]
+
+
+def _daily_load(first: datetime) -> list[tuple[datetime, str]]:
+    """The daily jobs `--load` launches, at simulated instants early in the session (both for the previous
+    trading day, whose data is complete by then)."""
+    return [(first + timedelta(minutes=2), "daily_krx_job"), (first + timedelta(minutes=4), "daily_kis_job")]
+
+
+def _job_config(job: str) -> dict:
+    """The job's own config (what its schedule and the launchpad use)."""
+    from kis_platform.defs.daily.schedules import daily_kis_job, daily_krx_job
+
+    return dict({"daily_kis_job": daily_kis_job, "daily_krx_job": daily_krx_job}[job].config or {})
 
 
 def _sim_now(platform: Platform) -> datetime:
@@ -85,7 +104,12 @@ def run(argv: list[str]) -> dict:
     parser.add_argument("--burst", default="30s",
                         help="each of the three rate-limit bursts: 30s = every KIS request refused for 30 market "
                              "seconds (default), 40 = the next 40 requests (harsher the faster the clock)")
+    parser.add_argument("--load", action="store_true",
+                        help="issue #9's load run: no faults; the previous trading day's daily jobs (whole market "
+                             "from KRX, watch list from KIS) launched in the session's first minutes")
     args = parser.parse_args(argv)
+    if args.load:
+        args.error_rate = 0.0
 
     day = date.fromisoformat(args.day)
     close_at = session_bounds(day)[1]
@@ -93,7 +117,9 @@ def run(argv: list[str]) -> dict:
     last = datetime.combine(day, datetime.strptime(args.last, "%H:%M").time(), KST) if args.last else close_at
     # The futures tail (to 15:45) is collected 16 minutes after the close; run past it.
     stop_at = (close_at + timedelta(minutes=18)) if last == close_at else last + timedelta(minutes=2)
-    events = _events(first, last, args.burst)
+    events = [] if args.load else _events(first, last, args.burst)
+    daily_jobs = _daily_load(first) if args.load else []
+    launched: dict[str, str] = {}
     started = time.monotonic()
     with running_platform(["--clock", "fixed", "--start", (first - timedelta(minutes=5)).isoformat()],
                           "kis-bench-session-") as platform:
@@ -113,6 +139,12 @@ def run(argv: list[str]) -> dict:
                 platform.sim("POST", "faults", fault)
                 fired.append(f"{when:%H:%M} {label}")
                 print(f"  {now:%H:%M:%S} fault: {label}", flush=True)
+            while daily_jobs and daily_jobs[0][0] <= now:
+                job = daily_jobs.pop(0)[1]
+                launched[job] = launch_job(platform.ui_port, job, previous_session(day).isoformat(),
+                                           _job_config(job))
+                print(f"  {now:%H:%M:%S} launched {job} for {previous_session(day)} (run {launched[job][:8]})",
+                      flush=True)
             time.sleep(1)
         session_end_real = time.monotonic()
         before_repair = present_keys(platform, day, first, last)
@@ -124,9 +156,11 @@ def run(argv: list[str]) -> dict:
         platform.sim("POST", "faults/clear")
         stats = platform.sim("GET", "stats")
         report = coverage_report(platform, instance, day, first, last, before_repair)
+        if args.load:
+            report["daily_load"] = daily_load_report(platform, instance, launched, previous_session(day))
         report["lag"] = minute_lag(instance, day, first, last,
                                    lambda ts: anchor_sim + timedelta(seconds=(ts - anchor_real) * args.speed))
-    report.update(day=args.day, first=f"{first:%H:%M}", last=f"{last:%H:%M}", speed=args.speed,
+    report.update(day=args.day, first=f"{first:%H:%M}", last=f"{last:%H:%M}", speed=args.speed, load=args.load,
                   error_rate=args.error_rate, faults_fired=fired, repair_s=round(repair_s),
                   wall_s=round(time.monotonic() - started), simulator_stats=stats, home=str(platform.home))
     _print(report)
@@ -144,6 +178,11 @@ def _print(report: dict) -> None:
     runs = report["runs"]
     print(f"runs: {runs['succeeded']} succeeded, {runs['failed']} failed, {runs['repair']} repair runs; "
           f"repair took {report['repair_s']} s after the session")
+    if "daily_load" in report:
+        load = report["daily_load"]
+        print(f"daily data of {load['day']} launched during the session: "
+              + "; ".join(f"{job} {r['status']} in {r['seconds']} s" for job, r in load["runs"].items())
+              + "; daily_bars rows " + ", ".join(f"{k} {v:,}" for k, v in load["daily_bars"].items()))
     lag = report["lag"]
     print(f"watch-list bars materialized within their minute (simulated clock): {lag['within_the_minute']} of "
           f"{lag['minutes']}; after the bar's close p50 {lag['lag_p50_sim_s']} s, p95 {lag['lag_p95_sim_s']} s, "

@@ -116,6 +116,21 @@ def _stored(dsn: str, sql: str, params: tuple) -> pd.DataFrame:
         return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
 
 
+def daily_load_report(platform: Platform, instance: dg.DagsterInstance, launched: dict[str, str], day: date) -> dict:
+    """How each daily run launched during the session ended (job -> run id in `launched`), and the daily_bars
+    rows stored for `day` per source."""
+    runs = {}
+    for job, run_id in launched.items():
+        run, stats = instance.get_run_by_id(run_id), instance.get_run_stats(run_id)
+        runs[job] = {"status": run.status.value if run else "unknown",
+                     "seconds": round(stats.end_time - stats.launch_time, 1)
+                     if stats.end_time and stats.launch_time else None}
+    rows = _stored(_dsn(platform), "SELECT source, adjusted, count(*) AS n FROM daily_bars WHERE trade_date = %s "
+                                   "GROUP BY 1, 2 ORDER BY 1, 2", (day,))
+    return {"day": day.isoformat(), "runs": runs,
+            "daily_bars": {f"{r.source}{' adjusted' if r.adjusted else ''}": int(r.n) for r in rows.itertuples()}}
+
+
 def coverage_report(platform: Platform, instance: dg.DagsterInstance, day: date, first: datetime, last: datetime,
                     at_close: dict[str, set]) -> dict:
     """Expected, present (at the close and now), missing, duplicated and different rows per data set."""

@@ -15,12 +15,12 @@ import dagster as dg
 import httpx
 import psutil
 
+from kis_platform.bench._platform import LOCATION, launch_job
 from kis_platform.bench.faults.stage import Stage, platform_env
 from kis_platform.launcher import BIN, Child, Supervisor, prepare_dagster_home, start_code_server
 from kis_platform.settings import load_settings
 from kis_platform.storage.embedded import free_port
 
-LOCATION = "kis_platform"
 MINUTE_JOB = "intraday_minute_job"
 RESCUES = "kis_platform/rescues"  # tag of a rerun by rescue_stranded_retries
 TERMINAL = (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -143,13 +143,8 @@ class LivePlatform:
     # -- runs -------------------------------------------------------------------------------------------------
 
     def launch(self, job: str, partition: str, run_config: dict | None = None) -> str:
-        """Launch `job` for `partition` through the UI's GraphQL API; returns the run id. The launchpad fills in
-        the job's default config; this API does not, so `run_config` must say it."""
-        from dagster_graphql import DagsterGraphQLClient
-
-        client = DagsterGraphQLClient("127.0.0.1", port_number=self.ui_port, timeout=60)
-        return client.submit_job_execution(job, repository_location_name=LOCATION, repository_name="__repository__",
-                                           run_config=run_config or {}, tags={"dagster/partition": partition})
+        """Launch `job` for `partition` through the UI's GraphQL API; returns the run id."""
+        return launch_job(self.ui_port, job, partition, run_config)
 
     def runs(self, job: str | None = None, partition: str | None = None) -> list[dg.DagsterRun]:
         assert self.instance is not None
