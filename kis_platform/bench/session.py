@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from kis_platform.bench._platform import Platform, launch_job, running_platform
-from kis_platform.bench.session_report import coverage_report, daily_load_report, minute_lag, present_keys
+from kis_platform.bench._session_report import coverage_report, daily_load_report, minute_lag, present_keys
 from kis_platform.calendar import KST, previous_session, session_bounds
 
 
