@@ -1,10 +1,12 @@
 """Request-rate limits shared by every process on the machine.
 
 Each named bucket is a token bucket whose state (tokens, last refill) lives in a small file under
-`settings.state_dir/limiter/`, updated under an exclusive `fcntl.flock`. A caller *reserves* the next free slot
-under the lock and then sleeps outside it until that slot, so any number of processes (each Dagster run is one)
-share one budget, take the lock once per request (tens of microseconds), and are served roughly first come first
-served. Capacity (burst) defaults to 1 so that no one-second window holds more than `rate + 1` calls.
+`settings.state_dir/limiter/`, updated under an exclusive `fcntl.flock`, so any number of processes (each Dagster
+run is one) share one budget. A caller takes a token under the lock only when one is there at that moment;
+otherwise it sleeps outside the lock until one will be, and tries again. The token is spent at the time the call
+is allowed, not at a slot reserved earlier: a process that oversleeps (a busy 2-core machine stalls sleepers by
+100 ms and more) therefore cannot bunch its late call with the calls made on time after it. Capacity (burst)
+defaults to 1 so that no one-second window holds more than `rate + 1` calls.
 
 Buckets: "kis" (18/s real and sim, 1.8/s paper: a little under KIS's 20/s and 2/s per app key), "kis_option_board"
 (1/s, KIS's advice for the slow FHPIF05030100; it also takes a "kis" token), "krx" (5/s, gentle) and a KRX daily
@@ -72,13 +74,14 @@ class SharedLimiter:
             fd = self._fds[name] = os.open(self.dir / f"{name}.bucket", os.O_RDWR | os.O_CREAT, 0o600)
         return fd
 
-    def reserve(self, name: str) -> float:
-        """Take one token from bucket `name` now and return how many seconds to wait before using it."""
+    def take(self, name: str) -> float:
+        """Take one token from bucket `name` if one is there now and return 0.0; otherwise take nothing and
+        return how many seconds until one will be."""
         bucket = self.buckets[name]
         with self._thread_lock:
-            return self._reserve_locked(name, bucket)
+            return self._take_locked(name, bucket)
 
-    def _reserve_locked(self, name: str, bucket: Bucket) -> float:
+    def _take_locked(self, name: str, bucket: Bucket) -> float:
         fd = self._fd(name)
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -87,11 +90,13 @@ class SharedLimiter:
             tokens, last = _STATE.unpack(data) if len(data) == _STATE.size else (bucket.capacity, now)
             if last > now:  # state written before a reboot
                 tokens, last = bucket.capacity, now
-            tokens = min(bucket.capacity, tokens + (now - last) * bucket.rate) - 1.0
-            os.pwrite(fd, _STATE.pack(tokens, now), 0)
+            tokens = min(bucket.capacity, tokens + (now - last) * bucket.rate)
+            if tokens < 1.0:
+                return (1.0 - tokens) / bucket.rate
+            os.pwrite(fd, _STATE.pack(tokens - 1.0, now), 0)
+            return 0.0
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
-        return max(0.0, -tokens / bucket.rate)
 
     def key_bucket(self, name: str) -> str:
         """The bucket of the key's own per-second limit among `name` and those it also charges (the last one):
@@ -103,10 +108,9 @@ class SharedLimiter:
         if name == "krx":
             self._count_krx_day()
         total = 0.0
-        # One bucket after the other: a slot reserved in "kis" must be used at its time, not after a later wait.
+        # One bucket after the other: a "kis" token taken before a board wait would be spent early, unused.
         for bucket_name in (name, *self.buckets[name].also):
-            wait = self.reserve(bucket_name)
-            if wait > 0:
+            while (wait := self.take(bucket_name)) > 0:
                 time.sleep(wait)
                 total += wait
         with self._thread_lock:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from kis_platform.sources import limiter as limiter_module
 from kis_platform.sources.limiter import Bucket, SharedLimiter, default_buckets
 from kis_platform_tests.sources import _workers
 
@@ -39,6 +43,49 @@ def test_limiter_budget_holds_across_processes(tmp_path: Path):
     assert len(stamps) >= 0.5 * rate * seconds
 
 
+class _StallingClock:
+    """`time` for the limiter in which every sleep that would end inside [start, end) ends at `end` instead:
+    the whole machine stalled, as a loaded CI host does to sleeping processes."""
+
+    def __init__(self, start: float, end: float) -> None:
+        self.start, self.end = start, end
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        if self.start <= until < self.end:
+            until = self.end
+        time.sleep(max(0.0, until - time.monotonic()))
+
+
+def test_callers_that_oversleep_do_not_bunch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Eight callers hammer one bucket; for 0.4 s every sleeper is held back. A limiter that hands out slots in
+    # advance lets all eight fire together when the stall ends, on top of the calls that follow on time
+    # (about rate + 8 in one second); spending the token when the call is allowed keeps rate + 1.
+    rate, seconds, callers = 20.0, 2.5, 8
+    t0 = time.monotonic()
+    monkeypatch.setattr(limiter_module, "time", _StallingClock(t0 + 0.8, t0 + 1.2))
+    stamps: list[float] = []
+
+    def hammer() -> None:
+        limiter = SharedLimiter(tmp_path, {"kis": Bucket(rate)})  # one open file each, as separate processes
+        while time.monotonic() < t0 + seconds:
+            limiter.acquire("kis")
+            stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=hammer) for _ in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    stamps.sort()
+    worst = max(sum(1 for u in stamps[i:] if u < t + 1.0) for i, t in enumerate(stamps))
+    assert worst <= rate + 2, f"{worst} calls within one second after a stall (budget {rate + 1}, +1 for stamping)"
+
+
 def test_token_issued_once_across_processes(tmp_path: Path):
     outs = [tmp_path / f"tok{i}.json" for i in range(PROCESSES)]
     _run(_workers.lease_token, lambda i, b: (str(tmp_path), str(outs[i]), b))
@@ -58,7 +105,7 @@ def test_option_board_also_takes_a_kis_token(tmp_path: Path):
     limiter = SharedLimiter(tmp_path, {"kis": Bucket(1000.0, 2.0), "kis_option_board": Bucket(1000.0, 5.0, ("kis",))})
     for _ in range(2):
         limiter.acquire("kis_option_board")
-    assert limiter.reserve("kis") > 0  # the two board calls used up the kis burst
+    assert limiter.take("kis") > 0  # the two board calls used up the kis burst
 
 
 def test_krx_daily_cap(tmp_path: Path):
