@@ -11,6 +11,7 @@ import pytest
 from kis_platform import calendar
 from kis_platform.defs.intraday.day_audit import (
     PASS_TAG,
+    REPAIR_TAG,
     audit_after_close,
     check_name,
     intraday_day_audit,
@@ -173,3 +174,25 @@ def test_a_clean_day_is_complete_and_planted_gaps_are_reported(planted_day: str,
     assert checks[check_name("option_chain_snapshots")].severity == dg.AssetCheckSeverity.WARN
     assert final[check_name("universe_minute_bars")].severity == dg.AssetCheckSeverity.ERROR
     assert not final[check_name("universe_minute_bars")].passed
+
+
+def test_an_earlier_days_audit_waits_for_the_close_of_todays_session(planted_day: str, sim, instance) -> None:
+    """Friday's audit found gaps; on Monday its repair runs are held from 08:50 until after Monday's close, so
+    they take neither the run slots nor the request budget of the live minutes (bench session --load: 59 such
+    runs queued at 09:13 on a fresh database)."""
+    with psycopg.connect(planted_day) as conn:
+        for statement in GAPS:
+            conn.execute(statement)
+    for asset, partition, metadata in RUNS:
+        instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=partition, metadata=metadata))
+    _audit(instance, **{PASS_TAG: "before_repair"})
+
+    sim.set_clock("fixed", "2026-11-23T08:30:00+09:00")  # Monday before the open: Friday's repairs may run
+    assert {r.tags[REPAIR_TAG] for r in _sensor(instance).run_requests} == {KEY}
+    for moment in ("2026-11-23T08:50:00+09:00", "2026-11-23T10:00:00+09:00", "2026-11-23T15:59:00+09:00"):
+        sim.set_clock("fixed", moment)
+        tick = _sensor(instance)
+        assert not tick.run_requests and "after the close" in (tick.skip_message or ""), moment
+    sim.set_clock("fixed", "2026-11-23T16:05:00+09:00")  # after it: Friday's repairs (Monday is not registered here)
+    tick = _sensor(instance)
+    assert len(tick.run_requests) == 6 and {r.tags[REPAIR_TAG] for r in tick.run_requests} == {KEY}

@@ -20,6 +20,7 @@ AUDIT = "intraday_day_audit"
 # Futures trade until close + 15 and the after-close run fetches that tail at close + 16: 16:00 on a normal
 # day, 17:00 on a CSAT day (close 16:30).
 AUDIT_DELAY = timedelta(minutes=30)
+SESSION_LEAD = timedelta(minutes=10)  # the live minutes' run slots and request budget are kept free from here on
 PASS_TAG = "kis_platform/audit_pass"  # before_repair (the sensor's first run) or after_repair; unset = final
 REPAIR_TAG = "kis_platform/audit_repair"  # the trading day whose gaps a repair run fills
 MAX_REPAIR_RUNS = 60  # per data set and day; more gaps than that are a backfill for the UI
@@ -99,16 +100,24 @@ intraday_day_audit_job = dg.define_asset_job(
     description="The after-close audit of one trading day's minute-level data; launched by audit_after_close.")
 
 
-def audit_day(now: datetime) -> date | None:
-    """The session to audit at `now`: today once it is AUDIT_DELAY past the close, else the previous session
-    (so a daemon that was down at the close catches up), None outside the calendar."""
+def audit_days(now: datetime) -> list[date]:
+    """The sessions whose audit the sensor moves on at `now`, oldest first: the previous session (so a daemon that
+    was down at the close catches up), and today once it is AUDIT_DELAY past the close. While today's session is
+    on (from SESSION_LEAD before the open), none: the previous day's audit and its repair runs (up to
+    MAX_REPAIR_RUNS per data set, whole-universe fetches among them) are catch-up work that would take the run
+    slots and the request budget of the live minutes, and its data stays at the source for about a year."""
     today = now.date()
     try:
-        if calendar.is_session(today) and now >= calendar.session_bounds(today)[1] + AUDIT_DELAY:
-            return today
-        return calendar.previous_session(today)
+        days = [calendar.previous_session(today)]
+        if calendar.is_session(today):
+            open_at, close_at = calendar.session_bounds(today)
+            if open_at - SESSION_LEAD <= now < close_at + AUDIT_DELAY:
+                return []
+            if now >= close_at + AUDIT_DELAY:
+                days.append(today)
+        return days
     except ValueError:
-        return None
+        return []
 
 
 def _runs(instance: dg.DagsterInstance, tags: dict[str, str]) -> list[dg.DagsterRun]:
@@ -131,26 +140,41 @@ def audit_after_close(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
     """Half an hour after the close (platform clock: the simulator's with KIS_PLATFORM_CLOCK=simulator), audits
     the day; when the audit found refetchable gaps, reruns the partitions that fill them (minutes never
     materialized are left to repair_missed_minutes), and once those runs have finished audits the day again:
-    that second audit fails at ERROR for anything still missing. Run keys make every request happen once."""
-    day = audit_day(clock.now(get_settings()))
-    if day is None:
-        return dg.SkipReason("outside the calendar")
-    key = day_key(day)
-    if not context.instance.has_dynamic_partition(TRADING_DAYS.name, key):
+    that second audit fails at ERROR for anything still missing. The previous session's audit is moved on too,
+    outside today's session only (`audit_days`)."""
+    now = clock.now(get_settings())
+    days = audit_days(now)
+    if not days:
+        return dg.SkipReason(f"the session is on ({now:%H:%M}): earlier days are audited and repaired after the close")
+    requests: list[dg.RunRequest] = []
+    reasons: list[str] = []
+    for day in days:
+        step = _next_step(context.instance, day_key(day))
+        if isinstance(step, dg.SkipReason):
+            reasons.append(step.skip_message or "")
+        else:
+            requests.extend(step)
+    return dg.SensorResult(run_requests=requests) if requests else dg.SkipReason("; ".join(reasons))
+
+
+def _next_step(instance: dg.DagsterInstance, key: str) -> list[dg.RunRequest] | dg.SkipReason:
+    """The runs that move the audit of trading day `key` on (its first audit, the repairs it asked for, the audit
+    after them), or why there are none. Run keys make every request happen once."""
+    if not instance.has_dynamic_partition(TRADING_DAYS.name, key):
         return dg.SkipReason(f"{key} is not a registered trading day")
-    first = _runs(context.instance, {PASS_TAG: "before_repair", "dagster/partition": key})
+    first = _runs(instance, {PASS_TAG: "before_repair", "dagster/partition": key})
     if not first:
-        return dg.RunRequest(job_name=intraday_day_audit_job.name, partition_key=key, run_key=f"day-audit-{key}",
-                             tags={PASS_TAG: "before_repair"})
+        return [dg.RunRequest(job_name=intraday_day_audit_job.name, partition_key=key, run_key=f"day-audit-{key}",
+                              tags={PASS_TAG: "before_repair"})]
     if not first[0].is_finished:
         return dg.SkipReason(f"the audit of {key} is running")
     if first[0].status != dg.DagsterRunStatus.SUCCESS:
         return dg.SkipReason(f"the audit of {key} failed (run {first[0].run_id}); rerun it from the UI")
-    repairs = _repair_requests(context.instance, first[0], key)
+    repairs = _repair_requests(instance, first[0], key)
     if not repairs:
         return dg.SkipReason(f"{key}: nothing to repair")
-    launched = _runs(context.instance, {REPAIR_TAG: key})
+    launched = _runs(instance, {REPAIR_TAG: key})
     if len(launched) < len(repairs) or not all(r.is_finished for r in launched):
-        return dg.SensorResult(run_requests=repairs)
-    return dg.RunRequest(job_name=intraday_day_audit_job.name, partition_key=key, run_key=f"day-audit-{key}-after-repair",
-                         tags={PASS_TAG: "after_repair"})
+        return repairs
+    return [dg.RunRequest(job_name=intraday_day_audit_job.name, partition_key=key,
+                          run_key=f"day-audit-{key}-after-repair", tags={PASS_TAG: "after_repair"})]
