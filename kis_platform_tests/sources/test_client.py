@@ -101,8 +101,8 @@ def test_refused_board_call_is_retried_under_the_key_limit_only(make_kis, tmp_pa
     # for the board's 1/s advice; a 5xx did reach the service, so its retry takes the board's slot again
     limiter = SharedLimiter(tmp_path / "limits", {"kis": Bucket(1e6, 1e6), "board": Bucket(1e6, 1e6, also=("kis",))})
     taken: list[str] = []
-    reserve = limiter.reserve
-    limiter.reserve = lambda name: taken.append(name) or reserve(name)
+    take = limiter.take
+    limiter.take = lambda name: taken.append(name) or take(name)
     client = make_kis(scripted((500, RATE), (503, "down"), (200, sample_text(OK))), limiter=limiter)
     client.get("/uapi/x", "FHKST03010200", {}, bucket="board")
     assert limiter.key_bucket("board") == "kis" and limiter.key_bucket("kis") == "kis"
