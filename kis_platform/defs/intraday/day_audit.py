@@ -100,12 +100,13 @@ intraday_day_audit_job = dg.define_asset_job(
     description="The after-close audit of one trading day's minute-level data; launched by audit_after_close.")
 
 
-def audit_days(now: datetime) -> list[date]:
+def audit_days(now: datetime) -> list[date] | None:
     """The sessions whose audit the sensor moves on at `now`, oldest first: the previous session (so a daemon that
     was down at the close catches up), and today once it is AUDIT_DELAY past the close. While today's session is
     on (from SESSION_LEAD before the open), none: the previous day's audit and its repair runs (up to
     MAX_REPAIR_RUNS per data set, whole-universe fetches among them) are catch-up work that would take the run
-    slots and the request budget of the live minutes, and its data stays at the source for about a year."""
+    slots and the request budget of the live minutes, and its data stays at the source for about a year.
+    None outside the calendar."""
     today = now.date()
     try:
         days = [calendar.previous_session(today)]
@@ -117,7 +118,7 @@ def audit_days(now: datetime) -> list[date]:
                 days.append(today)
         return days
     except ValueError:
-        return []
+        return None
 
 
 def _runs(instance: dg.DagsterInstance, tags: dict[str, str]) -> list[dg.DagsterRun]:
@@ -144,6 +145,8 @@ def audit_after_close(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
     outside today's session only (`audit_days`)."""
     now = clock.now(get_settings())
     days = audit_days(now)
+    if days is None:
+        return dg.SkipReason("outside the calendar")
     if not days:
         return dg.SkipReason(f"the session is on ({now:%H:%M}): earlier days are audited and repaired after the close")
     requests: list[dg.RunRequest] = []
