@@ -22,10 +22,10 @@ from kis_platform.bench._platform import Platform, percentile, running_platform
 from kis_platform.calendar import KST
 
 
-# The minute's own data: its watch-list bars (whose step also reports their checks), futures bars and option
-# board. The run goes on with the universe slice (bars up to 30 minutes old, a background sweep) and the option
-# matrices (derived).
-CRITICAL_STEPS = ("option_chain_snapshots", "futures_minute_bars", "minute_bars")
+# The minute's own data: its watch-list and futures bars (one step, which also reports the bars' checks) and the
+# option board. The run goes on with the universe slice (bars up to 30 minutes old, a background sweep) and the
+# option matrices (derived).
+CRITICAL_STEPS = ("option_chain_snapshots", "minute_and_futures_bars")
 
 
 def _collect(platform: Platform, first: str, last: str, offset: timedelta) -> dict:

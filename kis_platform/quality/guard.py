@@ -75,10 +75,13 @@ def guarded_write(context: dg.AssetExecutionContext, df: pd.DataFrame, model: ty
                   write: Callable[[pd.DataFrame], int], *, dsn: str | None = None,
                   markets: Mapping[str, str] | None = None, drop_invalid: bool = False,
                   extra_failures: Mapping[str, pd.Series] | None = None,
-                  metadata: Mapping[str, Any] | None = None) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
-    """Guard, then write with `write(valid_rows) -> rows written`, yielding the results Dagster needs."""
+                  metadata: Mapping[str, Any] | None = None,
+                  asset_key: dg.AssetKey | None = None) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:
+    """Guard, then write with `write(valid_rows) -> rows written`, yielding the results Dagster needs.
+    `asset_key` names the asset when the step materializes several (a multi_asset)."""
     partition = context.partition_key if context.has_partition_key else None
-    g = guard(df, model, context.asset_key, partition_key=partition, markets=markets, extra_failures=extra_failures)
+    key = asset_key or context.asset_key
+    g = guard(df, model, key, partition_key=partition, markets=markets, extra_failures=extra_failures)
     if not g.passed:
         record_issue_rows(dsn, g.issue_rows(run_id=context.run.run_id, dropped=drop_invalid))
         if not drop_invalid:
@@ -89,6 +92,6 @@ def guarded_write(context: dg.AssetExecutionContext, df: pd.DataFrame, model: ty
         context.log.warning(g.failure_message)
     written = write(g.valid_rows)
     yield dg.MaterializeResult(
-        metadata={"rows_written": written, "rows_refused": g.num_failing_rows, **(metadata or {})},
+        asset_key=key, metadata={"rows_written": written, "rows_refused": g.num_failing_rows, **(metadata or {})},
         check_results=[g.check_result],
     )

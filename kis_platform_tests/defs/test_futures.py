@@ -13,7 +13,7 @@ import pytest
 
 from kis_platform.calendar import KST, is_session
 from kis_platform.defs.intraday.contracts import front_months, last_trading_day
-from kis_platform.defs.intraday.futures import futures_minute_bars
+from kis_platform.defs.intraday.assets import FUTURES_MINUTE_BARS, minute_and_futures_bars
 from kis_platform.defs.resources import build_resources
 from kis_platform.settings import get_settings
 from kis_platform.sources.factory import kis_client
@@ -38,12 +38,13 @@ def sim_clock(sim, platform: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
 def _materialize(instance: dg.DagsterInstance, key: str) -> dg.ExecuteInJobResult:
     if key not in instance.get_dynamic_partitions("session_minutes"):
         instance.add_dynamic_partitions("session_minutes", [key])
-    return dg.materialize([futures_minute_bars], instance=instance, resources=build_resources(), partition_key=key,
+    return dg.materialize([minute_and_futures_bars], selection=[FUTURES_MINUTE_BARS], instance=instance,
+                          resources=build_resources(), partition_key=key,
                           raise_on_error=False)
 
 
 def _meta(result: dg.ExecuteInJobResult) -> dict:
-    return {k: v.value for k, v in result.asset_materializations_for_node("futures_minute_bars")[0].metadata.items()}
+    return {k: v.value for k, v in result.asset_materializations_for_node("minute_and_futures_bars")[0].metadata.items()}
 
 
 def _rows(dsn: str, where: str = "true") -> list[tuple]:
@@ -93,7 +94,7 @@ def test_forming_bar_is_not_stored_and_is_reported_missing(platform: str, sim_cl
     assert _rows(platform, "bar_start >= '2026-11-20 10:05+09'") == []
     meta = _meta(result)
     assert meta["missing"] == "KOSPI200 A01612 10:05, KOSDAQ150 A06612 10:05"
-    assert meta["late_retries"] == 5  # the fixed clock never moves on: retries are bounded by count
+    assert meta["late_retries"] == 10  # the fixed clock never moves on: bounded by count (retry_for_s // retry_every_s)
     assert len(_rows(platform)) == 20  # 09:55-10:04 are still refreshed
 
 

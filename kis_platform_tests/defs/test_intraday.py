@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from kis_platform.calendar import KST
-from kis_platform.defs.intraday.assets import minute_bars
+from kis_platform.defs.intraday.assets import MINUTE_BARS, minute_and_futures_bars
 from kis_platform.defs.intraday.schedules import (
     every_session_minute,
     minute_requests,
@@ -39,7 +39,8 @@ LIVE = {"dagster/sensor_name": "every_session_minute"}  # what the live trigger'
 
 
 def _materialize(instance: dg.DagsterInstance, key: str, tags: dict[str, str] | None = None) -> dg.ExecuteInJobResult:
-    return dg.materialize([minute_bars], instance=instance, resources=build_resources(), partition_key=key,
+    return dg.materialize([minute_and_futures_bars], selection=[MINUTE_BARS], instance=instance,
+                          resources=build_resources(), partition_key=key,
                           tags=tags)
 
 
@@ -66,7 +67,7 @@ def test_minute_partition_stores_closed_bars_once(minute_platform: str, instance
     assert all(e.passed and e.partition == "2026-11-20-10:05" for e in checks.values())
     assert checks["minute_volume_spike"].metadata["rows_checked"].value == 50  # the minute's own bars
     assert checks["freshness"].metadata["lag_seconds"].value == 30  # newest bar 10:05 against now - 1 min, 10:05:30
-    assert {s.step_key for s in result.get_step_success_events()} == {"minute_bars"}
+    assert {s.step_key for s in result.get_step_success_events()} == {"minute_and_futures_bars"}
     assert _materialize(instance, "2026-11-20-10:05").success
     assert _bars(minute_platform) == rows  # rerun: same rows, no duplicates
 
@@ -130,8 +131,8 @@ def test_minute_job_reads_the_option_board_before_the_bars(minute_platform: str,
     result = defs.get_job_def("intraday_minute_job").execute_in_process(
         instance=instance, partition_key="2026-11-20-10:05", raise_on_error=False)
     started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
-    assert started.index("option_chain_snapshots") < started.index("minute_bars"), started
-    assert started.index("option_matrices") > started.index("minute_bars"), started  # derived: after the bars
+    assert started.index("option_chain_snapshots") < started.index("minute_and_futures_bars"), started
+    assert started.index("option_matrices") > started.index("minute_and_futures_bars"), started  # derived: after the bars
 
 
 def test_repair_selects_the_assets_each_minute_misses(minute_platform: str, instance) -> None:
@@ -182,3 +183,40 @@ def test_closing_call_minute_expects_no_bar_and_does_not_wait_for_one(minute_pla
     assert meta["kis_requests"].value <= 2 * 50  # one page walk per symbol; a retry round would add 50 more
     rows = _bars(minute_platform)
     assert max(r[1] for r in rows) == datetime(2026, 11, 20, 15, 19, tzinfo=KST)  # the earlier minutes refreshed
+
+
+def _futures_at(dsn: str, bar: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT symbol FROM futures_minute_bars WHERE bar_start = %s ORDER BY 1",
+                                           (bar,)).fetchall()]
+
+
+def test_one_step_writes_both_and_one_failing_part_still_lets_the_other_land(
+        minute_platform: str, instance, sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Watch list and futures share one step (the futures fetched in a thread beside the bars). When the futures
+    part fails (here: the futures master cannot be downloaded), the watch list's bars are still written and
+    materialized, and the step then fails with the futures' error; the other way round is the same code path."""
+    settings = get_settings()
+    cache = settings.home / "cache" / f"fo_idx_futures_{settings.kis_env}_20261120.csv"
+    cache.unlink(missing_ok=True)
+    with monkeypatch.context() as env:
+        env.setenv("KIS_MASTER_URL", f"{sim.base_url}/no-such-master")
+        get_settings.cache_clear()
+        broken = dg.materialize([minute_and_futures_bars], instance=instance, resources=build_resources(),
+                                partition_key="2026-11-20-10:05", raise_on_error=False)
+    get_settings.cache_clear()
+    assert not broken.success
+    assert [e.asset_key.path[0] for e in broken.get_asset_materialization_events()] == ["minute_bars"]
+    assert len([r for r in _bars(minute_platform) if r[1] == datetime(2026, 11, 20, 10, 5, tzinfo=KST)]) == 50
+    assert _futures_at(minute_platform, "2026-11-20 10:05+09") == []
+    error = next(e for e in broken.all_events if e.is_step_failure).step_failure_data.error
+    assert "master download: HTTP 404" in (error.cause or error).message  # the futures part's error, re-raised
+
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("not,a,futures,master\n1,2,3,4\n")  # a cache file of another layout is downloaded again
+    both = dg.materialize([minute_and_futures_bars], instance=instance, resources=build_resources(),
+                          partition_key="2026-11-20-10:05")
+    assert both.success
+    assert {e.asset_key.path[0] for e in both.get_asset_materialization_events()} == {"minute_bars",
+                                                                                      "futures_minute_bars"}
+    assert _futures_at(minute_platform, "2026-11-20 10:05+09") == ["A01612", "A06612"]

@@ -84,10 +84,11 @@ class RunOutcome:
 
 
 def _materialize(instance: dg.DagsterInstance, key: str) -> RunOutcome:
-    from kis_platform.defs.intraday.assets import minute_bars
+    from kis_platform.defs.intraday.assets import MINUTE_BARS, minute_and_futures_bars
     from kis_platform.defs.resources import build_resources
 
-    result = dg.materialize([minute_bars], instance=instance, resources=build_resources(), partition_key=key,
+    result = dg.materialize([minute_and_futures_bars], selection=[MINUTE_BARS], instance=instance,
+                            resources=build_resources(), partition_key=key,
                             raise_on_error=False)
     meta: dict[str, Any] = {}
     for event in result.get_asset_materialization_events():

@@ -1,21 +1,16 @@
-"""One-minute bars of the KOSPI200 and KOSDAQ150 front-month index futures, one partition per stock-session minute."""
+"""One-minute bars of the KOSPI200 and KOSDAQ150 front-month index futures, one partition per stock-session minute
+(collected in the watch list's step: assets.py)."""
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 
-import dagster as dg
 import pandas as pd
 
 from kis_platform import calendar, clock
-from kis_platform.defs.intraday.assets import write_bars
 from kis_platform.defs.intraday.contracts import FrontMonth, front_months
-from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
-from kis_platform.defs.partitions import SESSION_MINUTES, parse_minute_key
-from kis_platform.defs.resources import MarketDatabase, Sources, SourceSession
+from kis_platform.defs.resources import SourceSession
 from kis_platform.private_files import replace_file
-from kis_platform.quality.guard import guarded_write, schema_check_spec
-from kis_platform.schemas import FuturesMinuteBarSchema
 from kis_platform.settings import Settings
 from kis_platform.sources.kis.futures import futures_minutes
 from kis_platform.sources.kis.master import fo_index_master
@@ -26,12 +21,14 @@ MINUTE = timedelta(minutes=1)
 REFRESH = timedelta(minutes=10)  # every run rewrites the minutes before its own, so an earlier miss is filled
 TURNOVER_CONTEXT = timedelta(minutes=5)  # predecessors fetched so per-bar turnover (a running-total diff) is known
 DRV_MARGIN = timedelta(minutes=15)  # index futures trade 15 minutes either side of the stock session
+MASTER_COLUMNS = ["product_type", "short_code", "name", "month_class"]
 
-
-class FuturesMinuteConfig(dg.Config):
-    retry_for_s: float = 50.0  # keep asking for a late bar until this long after it closed
-    retry_every_s: float = 10.0
-    max_retries: int = 5  # also bounds retries when the platform clock stands still (fixed simulator clock)
+FUTURES_DESCRIPTION = """One-minute bars of the KOSPI200 and KOSDAQ150 front-month futures (index points, contracts,
+KRW turnover), labelled by bar start; `symbol` is the contract code, `expiry` its month. Partition 2026-11-20-10:04
+is the bar of 10:04:00-10:04:59 and also refreshes the ten minutes before it; the session's first and last minutes
+also own the futures-only minutes 08:45-08:59 and 15:31-15:45. The front month rolls to the next contract on the
+expiring one's last trading day. A bar still forming is never stored; a bar the source has not published is asked
+for again within the minute, else listed as missing."""
 
 
 def cached_futures_master(settings: Settings, today: date) -> tuple[pd.DataFrame, bool]:
@@ -39,9 +36,12 @@ def cached_futures_master(settings: Settings, today: date) -> tuple[pd.DataFrame
     changes at most daily and every minute's run is its own process). Returns (rows, came from the cache)."""
     path = settings.home / "cache" / f"fo_idx_futures_{settings.kis_env}_{today:%Y%m%d}.csv"
     if path.exists():
-        return pd.read_csv(path, dtype="string", keep_default_na=False), True
+        cached = pd.read_csv(path, dtype="string", keep_default_na=False)
+        if set(MASTER_COLUMNS) <= set(cached.columns):
+            return cached, True
+        # A file of another layout (an older version, or damaged on disk): download it again.
     master = fo_index_master(settings.kis_master_url)
-    rows = master[master["product_type"] == "1"][["product_type", "short_code", "name", "month_class"]]
+    rows = master[master["product_type"] == "1"][MASTER_COLUMNS]
     replace_file(path, rows.to_csv(index=False))  # a concurrent run reads no file or the whole one
     return rows, False
 
@@ -91,48 +91,31 @@ def unclosed(bar: datetime, end: datetime, now: datetime) -> int:
     return max(0, int((end - first) / MINUTE) + 1)
 
 
-@dg.asset(
-    group_name="intraday",
-    kinds={"postgres"},
-    partitions_def=SESSION_MINUTES,
-    deps=[trading_calendar],
-    check_specs=[schema_check_spec("futures_minute_bars")],
-    pool="kis_api",
-    op_tags={"dagster/max_runtime": 300},
-)
-def futures_minute_bars(context: dg.AssetExecutionContext, config: FuturesMinuteConfig, database: MarketDatabase,
-                        sources: Sources) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """One-minute bars of the KOSPI200 and KOSDAQ150 front-month futures (index points, contracts, KRW
-    turnover), labelled by bar start; `symbol` is the contract code, `expiry` its month. Partition
-    2026-11-20-10:04 is the bar of 10:04:00-10:04:59 and also refreshes the ten minutes before it; the
-    session's first and last minutes also own the futures-only minutes 08:45-08:59 and 15:31-15:45. The front
-    month rolls to the next contract on the expiring one's last trading day. A bar still forming is never
-    stored; a bar the source has not published is asked for again within the minute, else listed as missing."""
-    bar = parse_minute_key(context.partition_key)
-    with sources.session(database) as src:
-        settings = src.settings
-        master, cached = cached_futures_master(settings, clock.now(settings).date())
-        contracts = front_months(master, bar.date(), calendar.is_session)
-        clock.sleep_until(bar + MINUTE + timedelta(seconds=settings.minute_buffer_s), settings)
-        src.retry_until(bar + MINUTE + timedelta(seconds=config.retry_for_s))
-        frames: dict[str, pd.DataFrame] = {}
-        status: dict[str, str] = {}
-        pending, retries = contracts, 0
-        while True:
-            now = clock.now(settings)
-            for contract in pending:
-                frames[contract.symbol], status[contract.symbol] = fetch(src, contract, bar, now)
-            pending = [c for c in pending if status[c.symbol] == "missing"]
-            late_s = (now - (bar + MINUTE)).total_seconds()
-            if not pending or retries >= config.max_retries or late_s + config.retry_every_s > config.retry_for_s:
-                break
-            retries += 1
-            clock.sleep_until(now + timedelta(seconds=config.retry_every_s), settings)
-        rows = pd.concat(frames.values(), ignore_index=True)
-        stats = src.stats()
+def collect_futures(src: SourceSession, bar: datetime, *, retry_for_s: float, retry_every_s: float,
+                    max_retries: int) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
+    """The front months' bars for partition `bar` (its window, see `window`), their metadata, and a warning when
+    a contract's bar is still missing after the retries (asked for until `retry_for_s` after the close)."""
+    settings = src.settings
+    master, cached = cached_futures_master(settings, clock.now(settings).date())
+    contracts = front_months(master, bar.date(), calendar.is_session)
+    clock.sleep_until(bar + MINUTE + timedelta(seconds=settings.minute_buffer_s), settings)
+    src.retry_until(bar + MINUTE + timedelta(seconds=retry_for_s))
+    frames: dict[str, pd.DataFrame] = {}
+    status: dict[str, str] = {}
+    pending, retries = contracts, 0
+    while True:
+        now = clock.now(settings)
+        for contract in pending:
+            frames[contract.symbol], status[contract.symbol] = fetch(src, contract, bar, now)
+        pending = [c for c in pending if status[c.symbol] == "missing"]
+        late_s = (now - (bar + MINUTE)).total_seconds()
+        if not pending or retries >= max_retries or late_s + retry_every_s > retry_for_s:
+            break
+        retries += 1
+        clock.sleep_until(now + timedelta(seconds=retry_every_s), settings)
+    rows = pd.concat(frames.values(), ignore_index=True)
     missing = [f"{c.underlying} {c.symbol} {bar:%H:%M}" for c in pending]
-    if missing:
-        context.log.warning(f"not published after {retries} retries: {', '.join(missing)} (gap repair asks again)")
+    warning = f"not published after {retries} retries: {', '.join(missing)} (gap repair asks again)" if missing else None
     metadata = {
         **frame_metadata(rows[rows["bar_start"] == bar], time_column="bar_start", symbol_column="symbol"),
         "contracts": ", ".join(f"{c.underlying} {c.symbol} ({c.expiry})" for c in contracts),
@@ -140,8 +123,6 @@ def futures_minute_bars(context: dg.AssetExecutionContext, config: FuturesMinute
         "no_trades": ", ".join(s for s, v in status.items() if v == "no_trades") or "none",
         "late_retries": retries, "master": "cached" if cached else "downloaded",
         "not_yet_closed": unclosed(bar, window(bar)[1], now),
-        **stats,
+        **src.stats(),
     }
-    yield from guarded_write(context, rows, FuturesMinuteBarSchema,
-                             lambda ok: write_bars(database, "futures_minute_bars", ok),
-                             dsn=database.dsn(), metadata=metadata)
+    return rows, metadata, warning

@@ -122,7 +122,10 @@ def _stored_today(database: MarketDatabase, symbols: Sequence[str], day: date) -
     kinds={"postgres"},
     partitions_def=SESSION_MINUTES,
     deps=[trading_calendar],
-    pool="kis_api",
+    # A pool of its own: a late slice (the close sweep takes minutes) must not hold a kis_api slot that the next
+    # minute's watch-list bars wait for (bench session --load: 20-30 s queued). The shared limiter still bounds
+    # the request rate of all of them together.
+    pool="kis_universe",
     # Priority -1: inside the minute run this step goes last, after the watch list and the option board
     # (a snapshot must be taken within its minute); the close minute's sweep takes minutes, not seconds.
     op_tags={"dagster/max_runtime": 300, "dagster/priority": "-1"},
