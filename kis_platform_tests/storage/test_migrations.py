@@ -56,3 +56,33 @@ def test_changed_applied_file_is_reported(empty_db: str, tmp_path: Path) -> None
     upgrade(empty_db, tmp_path)
     _write(tmp_path, "0001_a.sql", "CREATE TABLE a (x int, y int);")
     assert status(empty_db, tmp_path).changed == ["0001_a"]
+
+
+def test_0104_mends_a_database_that_applied_the_first_form_of_0103(empty_db: str, tmp_path: Path) -> None:
+    """0103 was edited after it had landed (two column comments added). A database that applied its first form
+    gets the comments from 0104 and no longer lists 0103 as changed."""
+    from kis_platform.storage.migrations import SQL_DIR
+
+    for path in SQL_DIR.glob("*.sql"):
+        if int(path.name[:4]) < 103:
+            _write(tmp_path, path.name, path.read_text())
+    present = (SQL_DIR / "0103_minute_bar_value_ranges.sql").read_text()
+    first_form = "".join(line for line in present.splitlines(keepends=True) if "COMMENT ON COLUMN" not in line)
+    _write(tmp_path, "0103_minute_bar_value_ranges.sql", first_form)
+    upgrade(empty_db, tmp_path)
+    comments = "SELECT col_description('minute_bars'::regclass, attnum) FROM pg_attribute " \
+               "WHERE attrelid = 'minute_bars'::regclass AND attname IN ('high', 'volume') ORDER BY attname"
+    with psycopg.connect(empty_db) as conn:
+        assert conn.execute("SELECT checksum FROM schema_migrations WHERE id = '0103_minute_bar_value_ranges'"
+                            ).fetchone()[0] == "817e765c8102c345"  # byte for byte the first form
+        before = [r[0] for r in conn.execute(comments)]
+    assert not any("constraint" in c for c in before)
+    st = status(empty_db)
+    assert st.changed == ["0103_minute_bar_value_ranges"]
+    assert [m.id for m in st.pending] == ["0104_minute_bar_value_range_comments"]
+
+    assert upgrade(empty_db)[1] == ["0104_minute_bar_value_range_comments"]
+    with psycopg.connect(empty_db) as conn:
+        after = [r[0] for r in conn.execute(comments)]
+    assert "minute_bars_prices_fit_int4" in after[0] and "minute_bars_volume_below_2_60" in after[1]
+    assert status(empty_db).changed == []
