@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import dagster as dg
 import psycopg
@@ -10,6 +10,7 @@ import pytest
 
 from kis_platform.calendar import KST
 from kis_platform.defs.intraday.assets import MINUTE_BARS, minute_and_futures_bars
+from kis_platform.defs.intraday.futures import cached_futures_master
 from kis_platform.defs.intraday.schedules import (
     every_session_minute,
     minute_requests,
@@ -220,3 +221,6 @@ def test_one_step_writes_both_and_one_failing_part_still_lets_the_other_land(
     assert {e.asset_key.path[0] for e in both.get_asset_materialization_events()} == {"minute_bars",
                                                                                       "futures_minute_bars"}
     assert _futures_at(minute_platform, "2026-11-20 10:05+09") == ["A01612", "A06612"]
+    cache.write_bytes(b"")  # an empty (or unparsable) file is downloaded again too
+    rows, from_cache = cached_futures_master(get_settings(), date(2026, 11, 20))
+    assert not from_cache and set(rows["short_code"]) >= {"A01612", "A06612"}

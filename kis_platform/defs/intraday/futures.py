@@ -36,7 +36,10 @@ def cached_futures_master(settings: Settings, today: date) -> tuple[pd.DataFrame
     changes at most daily and every minute's run is its own process). Returns (rows, came from the cache)."""
     path = settings.home / "cache" / f"fo_idx_futures_{settings.kis_env}_{today:%Y%m%d}.csv"
     if path.exists():
-        cached = pd.read_csv(path, dtype="string", keep_default_na=False)
+        try:
+            cached = pd.read_csv(path, dtype="string", keep_default_na=False)
+        except ValueError:  # empty or unparsable: pandas' parser errors and UnicodeDecodeError are ValueErrors
+            cached = pd.DataFrame()
         if set(MASTER_COLUMNS) <= set(cached.columns):
             return cached, True
         # A file of another layout (an older version, or damaged on disk): download it again.
@@ -115,7 +118,8 @@ def collect_futures(src: SourceSession, bar: datetime, *, retry_for_s: float, re
         clock.sleep_until(now + timedelta(seconds=retry_every_s), settings)
     rows = pd.concat(frames.values(), ignore_index=True)
     missing = [f"{c.underlying} {c.symbol} {bar:%H:%M}" for c in pending]
-    warning = f"not published after {retries} retries: {', '.join(missing)} (gap repair asks again)" if missing else None
+    warning = (f"not published after {retries} retries: {', '.join(missing)} (gap repair asks again)"
+               if missing else None)
     metadata = {
         **frame_metadata(rows[rows["bar_start"] == bar], time_column="bar_start", symbol_column="symbol"),
         "contracts": ", ".join(f"{c.underlying} {c.symbol} ({c.expiry})" for c in contracts),

@@ -123,7 +123,8 @@ def _stored_today(database: MarketDatabase, symbols: Sequence[str], day: date) -
     partitions_def=SESSION_MINUTES,
     deps=[trading_calendar],
     # A pool of its own: a late slice (the close sweep takes minutes) must not hold a kis_api slot that the next
-    # minute's watch-list bars wait for (bench session --load: 20-30 s queued). The shared limiter still bounds
+    # minute's bars wait for (bench session --load in session 10: with one pool, a slice started 20-30 s after its
+    # run's bars and bars steps took 8-19 s instead of about 4). The shared limiter still bounds
     # the request rate of all of them together.
     pool="kis_universe",
     # Priority -1: inside the minute run this step goes last, after the watch list and the option board
