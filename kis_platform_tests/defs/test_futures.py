@@ -13,7 +13,8 @@ import pytest
 
 from kis_platform.calendar import KST, is_session
 from kis_platform.defs.intraday.contracts import front_months, last_trading_day
-from kis_platform.defs.intraday.assets import FUTURES_MINUTE_BARS, minute_and_futures_bars
+from kis_platform.defs.intraday.assets import minute_and_futures_bars
+from kis_platform.defs.intraday.keys import FUTURES_MINUTE_BARS
 from kis_platform.defs.resources import build_resources
 from kis_platform.settings import get_settings
 from kis_platform.sources.factory import kis_client

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 
 from kis_platform.calendar import KST
-from kis_platform.defs.intraday.assets import MINUTE_BARS, minute_and_futures_bars
+from kis_platform.defs.intraday.assets import minute_and_futures_bars
 from kis_platform.defs.intraday.futures import cached_futures_master
+from kis_platform.defs.intraday.keys import MINUTE_BARS
 from kis_platform.defs.intraday.schedules import (
     every_session_minute,
     minute_requests,

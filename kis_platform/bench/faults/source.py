@@ -84,7 +84,8 @@ class RunOutcome:
 
 
 def _materialize(instance: dg.DagsterInstance, key: str) -> RunOutcome:
-    from kis_platform.defs.intraday.assets import MINUTE_BARS, minute_and_futures_bars
+    from kis_platform.defs.intraday.assets import minute_and_futures_bars
+    from kis_platform.defs.intraday.keys import MINUTE_BARS
     from kis_platform.defs.resources import build_resources
 
     result = dg.materialize([minute_and_futures_bars], selection=[MINUTE_BARS], instance=instance,

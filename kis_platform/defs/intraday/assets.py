@@ -12,6 +12,7 @@ import pandas as pd
 from kis_platform import clock
 from kis_platform.calendar import session_bounds
 from kis_platform.defs.intraday.futures import FUTURES_DESCRIPTION, collect_futures
+from kis_platform.defs.intraday.keys import FUTURES_MINUTE_BARS, MINUTE_BARS
 from kis_platform.defs.intraday.minute_checks import SOFT_CHECK_SPECS, soft_check_results
 from kis_platform.defs.master.assets import trading_calendar
 from kis_platform.defs.metadata import frame_metadata
@@ -28,8 +29,6 @@ MINUTE = timedelta(minutes=1)
 FETCH_THREADS = 4
 
 
-MINUTE_BARS = dg.AssetKey("minute_bars")
-FUTURES_MINUTE_BARS = dg.AssetKey("futures_minute_bars")
 
 
 class MinuteBarsConfig(dg.Config):

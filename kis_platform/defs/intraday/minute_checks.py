@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+from kis_platform.defs.intraday.keys import MINUTE_BARS
 from kis_platform.defs.partitions import SESSION_MINUTES
 from kis_platform.quality.checks import freshness_description, freshness_result
 from kis_platform.quality.spikes import (
@@ -18,14 +19,13 @@ from kis_platform.quality.spikes import (
     stale_runs,
 )
 
-ASSET = dg.AssetKey("minute_bars")
 MAX_LAG = timedelta(minutes=3)
 SOFT_CHECK_SPECS = [
-    dg.AssetCheckSpec("freshness", asset=ASSET, partitions_def=SESSION_MINUTES,
+    dg.AssetCheckSpec("freshness", asset=MINUTE_BARS, partitions_def=SESSION_MINUTES,
                       description=freshness_description("minute_bars", MAX_LAG)),
-    dg.AssetCheckSpec("minute_volume_spike", asset=ASSET, partitions_def=SESSION_MINUTES,
+    dg.AssetCheckSpec("minute_volume_spike", asset=MINUTE_BARS, partitions_def=SESSION_MINUTES,
                       description=spike_description("minute_volume")),
-    dg.AssetCheckSpec("stale_feed", asset=ASSET, partitions_def=SESSION_MINUTES,
+    dg.AssetCheckSpec("stale_feed", asset=MINUTE_BARS, partitions_def=SESSION_MINUTES,
                       description=stale_feed_description()),
 ]
 
@@ -37,5 +37,5 @@ def soft_check_results(dsn: str, partition_key: str, now: datetime) -> Iterator[
                "stale_feed": flag_result("stale_feed", *stale_runs(dsn, partition_key))}
     for spec in SOFT_CHECK_SPECS:
         result = results[spec.name]
-        yield dg.AssetCheckResult(asset_key=ASSET, check_name=spec.name, passed=result.passed,
+        yield dg.AssetCheckResult(asset_key=MINUTE_BARS, check_name=spec.name, passed=result.passed,
                                   severity=result.severity, metadata=result.metadata)

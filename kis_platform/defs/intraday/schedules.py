@@ -11,11 +11,12 @@ import dagster as dg
 from kis_platform import calendar, clock
 from kis_platform.calendar import KST
 from kis_platform.defs.intraday.jobs import intraday_minute_job
+from kis_platform.defs.intraday.keys import FUTURES_MINUTE_BARS, MINUTE_BARS
 from kis_platform.defs.partitions import MINUTE_FORMAT, SESSION_MINUTES, minute_key
 from kis_platform.settings import get_settings
 
-REPAIRABLE = [dg.AssetKey(k) for k in ("minute_bars", "futures_minute_bars", "universe_minute_bars")]
-FUTURES = [dg.AssetKey("futures_minute_bars")]
+REPAIRABLE = [MINUTE_BARS, FUTURES_MINUTE_BARS, dg.AssetKey("universe_minute_bars")]
+FUTURES = [FUTURES_MINUTE_BARS]
 REPAIR_BATCH = 10  # minutes requested per sensor tick: repairs share the rate budget with the live minute
 MINUTE = timedelta(minutes=1)
 AFTER_CLOSE_WINDOW = timedelta(minutes=10)  # a daemon that was down a little while still collects the futures tail
@@ -87,7 +88,7 @@ def live_collection_start(instance: dg.DagsterInstance) -> str | None:
 
 
 def missing_minutes(instance: dg.DagsterInstance, now: datetime,
-                    asset: dg.AssetKey = dg.AssetKey("minute_bars"), since: str | None = None) -> list[str]:
+                    asset: dg.AssetKey = MINUTE_BARS, since: str | None = None) -> list[str]:
     """Registered minutes since live collection of `asset` started (the later of `since`, by default the
     minute of the live trigger's first run, and the asset's first materialized minute, for an asset added
     later) that closed more than two minutes ago and have no materialization of it. Today's first (newest
