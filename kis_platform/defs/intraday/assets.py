@@ -29,8 +29,6 @@ MINUTE = timedelta(minutes=1)
 FETCH_THREADS = 4
 
 
-
-
 class MinuteBarsConfig(dg.Config):
     retry_for_s: float = 50.0  # keep asking for a late bar until this long after it closed (same minute)
     retry_every_s: float = 5.0
