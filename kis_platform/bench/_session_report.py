@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import dagster as dg
 import pandas as pd
 import psycopg
 
 from kis_platform.bench._platform import Platform
-from kis_platform.calendar import minute_grid, session_bounds
+from kis_platform.calendar import KST, minute_grid, session_bounds
 
 OHLCV = ["open", "high", "low", "close", "volume"]
 DRV_MARGIN = timedelta(minutes=15)  # index futures trade 15 minutes before the stock open and after its close
@@ -178,6 +178,42 @@ def coverage_report(platform: Platform, instance: dg.DagsterInstance, day: date,
     report["complete"] = report["rows_missing"] == 0 and report["rows_duplicated"] == 0 and all(
         report[k].get("different", 0) == 0 for k in refetchable)
     return report
+
+
+def universe_report(platform: Platform, day: date, first: datetime, last: datetime, sim_args: list[str]) -> dict:
+    """The whole market's minute bars of the session (every stock listed on `day`, the watch list included)
+    against the simulator's own model, built in this process from the simulator's arguments: a million bars
+    through the API would take longer than the session's report should."""
+    return whole_market_bars(_dsn(platform), day, first, last, sim_args)
+
+
+def whole_market_bars(dsn: str, day: date, first: datetime, last: datetime, sim_args: list[str]) -> dict:
+    """`universe_report` on the database at `dsn`; also counts bars still marked forming (is_final = false)."""
+    from kis_platform.simulator.cli import config_from_args, parser
+    from kis_platform.simulator.market.model import Market
+
+    config = config_from_args(parser(0).parse_args(sim_args))
+    market = Market(config.seed, config.n_stocks, tuple(config.extra_holidays))
+    listed = _stored(dsn, "SELECT symbol FROM instruments_as_of(%s)", (day,))["symbol"]
+    after_day, midnight = datetime.combine(day + timedelta(days=1), time(), KST), pd.Timestamp(day, tz=KST)
+    frames, unknown = [], []
+    for code in listed:
+        stock = market.stock(code)
+        if stock is None:
+            unknown.append(code)
+            continue
+        bars = market.bars(stock, day, after_day)
+        frames.append(pd.DataFrame({"symbol": code, "bar_start": midnight + pd.to_timedelta(bars.minute, unit="min"),
+                                    **{c: getattr(bars, c) for c in OHLCV}}))
+    columns = ["symbol", "bar_start", *OHLCV]
+    reference = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    reference = reference[(reference["bar_start"] >= first) & (reference["bar_start"] <= last)]
+    stored = _stored(dsn, "SELECT symbol, bar_start, open, high, low, close, volume, is_final FROM minute_bars "
+                          "WHERE bar_start BETWEEN %s AND %s", (first, last))
+    report = _compare(reference, stored.drop(columns="is_final"), ["symbol", "bar_start"], set())
+    del report["present_at_close"]  # the close's keys of a million bars are not kept
+    return {**report, "symbols": len(listed), "forming": int((~stored["is_final"].astype(bool)).sum()),
+            "not_in_simulator": unknown[:10]}
 
 
 def _minute_sets(expected: int, present: int, at_close: int, duplicated: int, missing_minutes: list[str]) -> dict:

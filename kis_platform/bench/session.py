@@ -15,7 +15,10 @@ session's end, before repair, is reported too (the user's old target: 98 %).
 daily data is launched during the session's first minutes, as a person would from the UI: the whole market from
 KRX (`daily_krx_job`: stock master and daily bars) and the watch list from KIS (`daily_kis_job`: raw and adjusted
 daily bars, investor flows). The KIS runs share the minute runs' rate budget and pool. The report then gives how
-those runs ended and what they stored, next to how many minutes were materialized within their minute.
+those runs ended and what they stored, next to how many minutes were materialized within their minute. Once the
+stock master is stored the minute runs also cycle through the rest of the market, so a whole-session load run
+also compares every listed stock's minute bars with the simulator's model (`whole_market_bars`). That row is not
+counted in `complete`: the platform's own check of the universe is the day audit at 16:00, after the bench stops.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from kis_platform.bench._platform import Platform, launch_job, running_platform
-from kis_platform.bench._session_report import coverage_report, daily_load_report, minute_lag, present_keys
+from kis_platform.bench._session_report import (coverage_report, daily_load_report, minute_lag, present_keys,
+                                                universe_report)
 from kis_platform.calendar import KST, previous_session, session_bounds
 
 
@@ -121,8 +125,8 @@ def run(argv: list[str]) -> dict:
     daily_jobs = _daily_load(first) if args.load else []
     launched: dict[str, str] = {}
     started = time.monotonic()
-    with running_platform(["--clock", "fixed", "--start", (first - timedelta(minutes=5)).isoformat()],
-                          "kis-bench-session-") as platform:
+    sim_args = ["--clock", "fixed", "--start", (first - timedelta(minutes=5)).isoformat()]
+    with running_platform(sim_args, "kis-bench-session-") as platform:
         instance = platform.dagster_instance()
         _wait_for_minutes(instance, day, 600)
         anchor_sim = first - timedelta(minutes=1)
@@ -158,6 +162,8 @@ def run(argv: list[str]) -> dict:
         report = coverage_report(platform, instance, day, first, last, before_repair)
         if args.load:
             report["daily_load"] = daily_load_report(platform, instance, launched, previous_session(day))
+            if last == close_at:  # the universe is visited every 25 minutes; only the close's sweep completes it
+                report["whole_market_bars"] = universe_report(platform, day, first, last, sim_args)
         report["lag"] = minute_lag(instance, day, first, last,
                                    lambda ts: anchor_sim + timedelta(seconds=(ts - anchor_real) * args.speed))
     report.update(day=args.day, first=f"{first:%H:%M}", last=f"{last:%H:%M}", speed=args.speed, load=args.load,
@@ -175,6 +181,11 @@ def _print(report: dict) -> None:
         r = report[name]
         print(f"{name:<24}{r['expected']:>10}{r['present_at_close']:>10}{r['present']:>10}{r['missing']:>9}"
               f"{r['duplicated']:>6}{r.get('different', 0):>8}")
+    if "whole_market_bars" in report:
+        r = report["whole_market_bars"]
+        print(f"{'whole_market_bars':<24}{r['expected']:>10}{'—':>10}{r['present']:>10}{r['missing']:>9}"
+              f"{r['duplicated']:>6}{r['different']:>8}   ({r['symbols']:,} stocks; {r['unexpected']} unexpected, "
+              f"{r['forming']} still forming)")
     runs = report["runs"]
     print(f"runs: {runs['succeeded']} succeeded, {runs['failed']} failed, {runs['repair']} repair runs; "
           f"repair took {report['repair_s']} s after the session")
