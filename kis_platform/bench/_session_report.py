@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
 import psycopg
 
 from kis_platform.bench._platform import Platform
-from kis_platform.calendar import KST, minute_grid, session_bounds
+from kis_platform.calendar import minute_grid, session_bounds
+from kis_platform.defs.partitions import minute_key
 
 OHLCV = ["open", "high", "low", "close", "volume"]
 DRV_MARGIN = timedelta(minutes=15)  # index futures trade 15 minutes before the stock open and after its close
@@ -26,10 +27,11 @@ def _settings(platform: Platform):
     return get_settings()
 
 
-def _dsn(platform: Platform) -> str:
-    from kis_platform.storage.database import market_dsn
+def market_dsn(platform: Platform) -> str:
+    """The DSN of the platform's market database."""
+    from kis_platform.storage import database
 
-    return market_dsn(_settings(platform))
+    return database.market_dsn(_settings(platform))
 
 
 def _futures_window(day: date, first: datetime, last: datetime) -> tuple[datetime, datetime]:
@@ -41,7 +43,7 @@ def present_keys(platform: Platform, day: date, first: datetime, last: datetime)
     """Keys of the rows stored now, per data set (taken at the session's end, before repair)."""
     settings = _settings(platform)
     f_first, f_last = _futures_window(day, first, last)
-    with psycopg.connect(_dsn(platform)) as conn:
+    with psycopg.connect(market_dsn(platform)) as conn:
         bars = conn.execute("SELECT symbol, bar_start FROM minute_bars WHERE bar_start BETWEEN %s AND %s "
                             "AND symbol = ANY(%s)", (first, last, list(settings.symbols))).fetchall()
         futures = conn.execute("SELECT symbol, bar_start FROM futures_minute_bars WHERE bar_start BETWEEN %s AND %s",
@@ -125,7 +127,7 @@ def daily_load_report(platform: Platform, instance: dg.DagsterInstance, launched
         runs[job] = {"status": run.status.value if run else "unknown",
                      "seconds": round(stats.end_time - stats.launch_time, 1)
                      if stats.end_time and stats.launch_time else None}
-    rows = _stored(_dsn(platform), "SELECT source, adjusted, count(*) AS n FROM daily_bars WHERE trade_date = %s "
+    rows = _stored(market_dsn(platform), "SELECT source, adjusted, count(*) AS n FROM daily_bars WHERE trade_date = %s "
                                    "GROUP BY 1, 2 ORDER BY 1, 2", (day,))
     return {"day": day.isoformat(), "runs": runs,
             "daily_bars": {f"{r.source}{' adjusted' if r.adjusted else ''}": int(r.n) for r in rows.itertuples()}}
@@ -137,7 +139,7 @@ def coverage_report(platform: Platform, instance: dg.DagsterInstance, day: date,
     from kis_platform.defs.options.matrix import METRICS
 
     settings = _settings(platform)
-    dsn = _dsn(platform)
+    dsn = market_dsn(platform)
     f_first, f_last = _futures_window(day, first, last)
     bars = _stored(dsn, "SELECT symbol, bar_start, open, high, low, close, volume FROM minute_bars "
                         "WHERE bar_start BETWEEN %s AND %s AND symbol = ANY(%s)", (first, last, list(settings.symbols)))
@@ -180,40 +182,23 @@ def coverage_report(platform: Platform, instance: dg.DagsterInstance, day: date,
     return report
 
 
-def universe_report(platform: Platform, day: date, first: datetime, last: datetime, sim_args: list[str]) -> dict:
-    """The whole market's minute bars of the session (every stock listed on `day`, the watch list included)
-    against the simulator's own model, built in this process from the simulator's arguments: a million bars
-    through the API would take longer than the session's report should."""
-    return whole_market_bars(_dsn(platform), day, first, last, sim_args)
-
-
 def whole_market_bars(dsn: str, day: date, first: datetime, last: datetime, sim_args: list[str]) -> dict:
-    """`universe_report` on the database at `dsn`; also counts bars still marked forming (is_final = false)."""
+    """The whole market's minute bars of the session (every stock listed on `day`, the watch list included) in the
+    database at `dsn` against the simulator's own model (bench faults' `Reference`, with the seed of `sim_args`): a
+    million bars through the API would take longer than the report should. Also counts bars still marked forming.
+    Takes a DSN rather than the platform so it can be run on a database kept from an earlier run."""
+    from kis_platform.bench.faults.reference import Reference
     from kis_platform.simulator.cli import config_from_args, parser
-    from kis_platform.simulator.market.model import Market
 
-    config = config_from_args(parser(0).parse_args(sim_args))
-    market = Market(config.seed, config.n_stocks, tuple(config.extra_holidays))
-    listed = _stored(dsn, "SELECT symbol FROM instruments_as_of(%s)", (day,))["symbol"]
-    after_day, midnight = datetime.combine(day + timedelta(days=1), time(), KST), pd.Timestamp(day, tz=KST)
-    frames, unknown = [], []
-    for code in listed:
-        stock = market.stock(code)
-        if stock is None:
-            unknown.append(code)
-            continue
-        bars = market.bars(stock, day, after_day)
-        frames.append(pd.DataFrame({"symbol": code, "bar_start": midnight + pd.to_timedelta(bars.minute, unit="min"),
-                                    **{c: getattr(bars, c) for c in OHLCV}}))
-    columns = ["symbol", "bar_start", *OHLCV]
-    reference = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    reference = reference[(reference["bar_start"] >= first) & (reference["bar_start"] <= last)]
+    seed = config_from_args(parser(0).parse_args(sim_args)).seed
+    listed = tuple(_stored(dsn, "SELECT symbol FROM instruments_as_of(%s)", (day,))["symbol"])
+    keys = [minute_key(m) for m in minute_grid(day) if first <= m <= last]
+    reference = Reference(seed).minute_bars(listed, keys).drop(columns="turnover_krw")
     stored = _stored(dsn, "SELECT symbol, bar_start, open, high, low, close, volume, is_final FROM minute_bars "
                           "WHERE bar_start BETWEEN %s AND %s", (first, last))
     report = _compare(reference, stored.drop(columns="is_final"), ["symbol", "bar_start"], set())
     del report["present_at_close"]  # the close's keys of a million bars are not kept
-    return {**report, "symbols": len(listed), "forming": int((~stored["is_final"].astype(bool)).sum()),
-            "not_in_simulator": unknown[:10]}
+    return {**report, "symbols": len(listed), "forming": int((~stored["is_final"].astype(bool)).sum())}
 
 
 def _minute_sets(expected: int, present: int, at_close: int, duplicated: int, missing_minutes: list[str]) -> dict:

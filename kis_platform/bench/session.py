@@ -30,8 +30,8 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from kis_platform.bench._platform import Platform, launch_job, running_platform
-from kis_platform.bench._session_report import (coverage_report, daily_load_report, minute_lag, present_keys,
-                                                universe_report)
+from kis_platform.bench._session_report import (coverage_report, daily_load_report, market_dsn, minute_lag,
+                                                present_keys, whole_market_bars)
 from kis_platform.calendar import KST, previous_session, session_bounds
 
 
@@ -163,7 +163,7 @@ def run(argv: list[str]) -> dict:
         if args.load:
             report["daily_load"] = daily_load_report(platform, instance, launched, previous_session(day))
             if last == close_at:  # the universe is visited every 25 minutes; only the close's sweep completes it
-                report["whole_market_bars"] = universe_report(platform, day, first, last, sim_args)
+                report["whole_market_bars"] = whole_market_bars(market_dsn(platform), day, first, last, sim_args)
         report["lag"] = minute_lag(instance, day, first, last,
                                    lambda ts: anchor_sim + timedelta(seconds=(ts - anchor_real) * args.speed))
     report.update(day=args.day, first=f"{first:%H:%M}", last=f"{last:%H:%M}", speed=args.speed, load=args.load,
